@@ -1,0 +1,29 @@
+/// What an API key may do. Roles are fixed bundles of ``Permission``s.
+public enum Role: String, Sendable, Codable, CaseIterable {
+    /// Everything, including keys and deletion.
+    case admin
+    /// Contacts, accounts and forms: read and edit.
+    case marketer
+    /// Contacts and accounts: read, and update owner, stage and traits.
+    case sales
+    /// Read-only access to the management API.
+    case read
+    /// Ingest only: the tracking API's write key. Safe to embed in a web page.
+    case write
+
+    public var permissions: Set<Permission> {
+        switch self {
+        case .admin: Set(Permission.allCases)
+        case .marketer: [.readContacts, .editContacts, .deleteContacts, .readForms, .manageForms, .ingest]
+        case .sales: [.readContacts, .editContacts, .readForms]
+        case .read: [.readContacts, .readForms]
+        case .write: [.ingest]
+        }
+    }
+
+    public func allows(_ permission: Permission) -> Bool { permissions.contains(permission) }
+}
+
+public enum Permission: String, Sendable, CaseIterable {
+    case ingest, readContacts, editContacts, deleteContacts, readForms, manageForms, manageKeys
+}

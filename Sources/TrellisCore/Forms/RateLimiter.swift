@@ -1,0 +1,43 @@
+/// A token bucket per key (an IP address, say): `burst` requests at once, refilled at
+/// `perMinute`. Pure: the caller passes the time, so tests need no sleeping.
+public struct RateLimiter: Sendable {
+    public var burst: Double
+    public var perMinute: Double
+    private var buckets: [String: (tokens: Double, at: Timestamp)] = [:]
+    private var lastSweep = Timestamp(millisecondsSinceEpoch: 0)
+
+    public init(burst: Int, perMinute: Int) {
+        self.burst = Double(burst)
+        self.perMinute = Double(perMinute)
+    }
+
+    /// Takes a token for `key` if one is left; otherwise returns the seconds until there is.
+    public mutating func take(_ key: String, at now: Timestamp) -> RateDecision {
+        sweep(at: now)
+        var bucket = buckets[key] ?? (burst, now)
+        let elapsedMinutes = Double(max(0, now.millisecondsSinceEpoch - bucket.at.millisecondsSinceEpoch)) / 60_000
+        bucket.tokens = min(burst, bucket.tokens + elapsedMinutes * perMinute)
+        bucket.at = now
+        guard bucket.tokens >= 1 else {
+            buckets[key] = bucket
+            let wait = (1 - bucket.tokens) / perMinute * 60
+            return .limited(retryAfterSeconds: max(1, Int(wait.rounded(.up))))
+        }
+        bucket.tokens -= 1
+        buckets[key] = bucket
+        return .allowed
+    }
+
+    /// Forgets full buckets now and then, so the table stays as small as the set of active keys.
+    private mutating func sweep(at now: Timestamp) {
+        guard now.millisecondsSinceEpoch - lastSweep.millisecondsSinceEpoch > 60_000 else { return }
+        lastSweep = now
+        let refill = burst / max(perMinute, 0.001) * 60_000
+        buckets = buckets.filter { Double(now.millisecondsSinceEpoch - $0.value.at.millisecondsSinceEpoch) < refill }
+    }
+}
+
+public enum RateDecision: Sendable, Equatable {
+    case allowed
+    case limited(retryAfterSeconds: Int)
+}

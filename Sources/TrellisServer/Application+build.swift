@@ -1,0 +1,73 @@
+import Hummingbird
+import Prometheus
+import Logging
+import NIOCore
+import TrellisCore
+import TrellisStore
+
+/// Where and how `trellis serve` listens.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 8080) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// Builds the Trellis HTTP application over a store and a clock.
+///
+/// ```swift
+/// let store = try SQLiteStore(path: "trellis.db")
+/// try await store.migrate()
+/// let app = buildApplication(services: Services(store: store, clock: SystemClock()), configuration: .init(port: 8080))
+/// try await app.runService()
+/// ```
+public func buildApplication(
+    services: Services, configuration: ServerConfiguration, logger: Logger? = nil,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "trellis")
+    if logger.logLevel > .info { logger.logLevel = .info }
+    return Application(
+        router: buildRouter(services: services),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Trellis"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// All routes: tracking (`/v1`), management (`/api/v1`), forms (`/f`), health, metrics, OpenAPI.
+public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
+    let router = Router(context: TrellisRequestContext.self)
+    router.middlewares.add(MetricsMiddleware(metrics: services.metrics))
+    router.middlewares.add(ErrorShapeMiddleware())
+    // Browsers send tracking calls from the customer's own site.
+    router.middlewares.add(
+        CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .contentEncoding], allowMethods: [.get, .post, .options]))
+
+    TrackingController(services: services).register(on: router)
+    ContactsController(services: services).register(on: router)
+    FormsController(services: services).register(on: router)
+    HostedFormsController(services: services).register(on: router)
+
+    router.get("health") { _, _ -> Response in
+        do {
+            try await services.store.ping()
+            return JSONResponse.make(["status": "ok"])
+        } catch {
+            return JSONResponse.make(["status": "unavailable", "error": .string("the store does not answer")], status: .serviceUnavailable)
+        }
+    }
+    router.get("metrics") { _, _ -> Response in
+        var bytes: [UInt8] = []
+        services.metrics.registry.emit(into: &bytes)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+    router.get("openapi.json") { _, _ -> Response in
+        Response(
+            status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+    }
+    return router
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import TrellisCore
+import TrellisStore
+
+/// Finds the API key a request carries and checks its role.
+///
+/// Keys are stored as SHA-256 hashes; a key seen once is remembered by hash so the hot ingest
+/// path costs a hash and a dictionary probe, not a query.
+public final class KeyAuthenticator: Sendable {
+    private let store: any Store
+    private let known = Mutex<[String: APIKeyRecord]>([:])
+
+    public init(store: any Store) {
+        self.store = store
+    }
+
+    public func record(forKey key: String) async throws -> APIKeyRecord? {
+        let hash = APIKeys.hash(key)
+        if let record = known.withLock({ $0[hash] }) { return record }
+        guard let record = try await store.apiKey(hash: hash) else { return nil }
+        known.withLock { $0[hash] = record }
+        return record
+    }
+
+    /// The management API: `Authorization: Bearer <key>` with a role that grants `permission`.
+    func bearer(_ request: Request, needs permission: Permission) async throws -> APIKeyRecord {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("send an API key as 'Authorization: Bearer <key>'")
+        }
+        guard header.lowercased().hasPrefix("bearer "), case let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !key.isEmpty else {
+            throw APIError.unauthorized("the Authorization header must be 'Bearer <key>'")
+        }
+        guard let record = try await record(forKey: key) else { throw APIError.unauthorized("the API key is not valid") }
+        guard record.role.allows(permission) else {
+            throw APIError.forbidden("a \(record.role.rawValue) key may not do this (needs \(permission.rawValue))")
+        }
+        return record
+    }
+
+    /// The write key of Segment's HTTP Basic scheme: the key is the user name, the password empty.
+    static func basicUser(_ request: Request) -> String? {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") else { return nil }
+        guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let decoded = String(data: data, encoding: .utf8)
+        else { return nil }
+        return String(decoded.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+}

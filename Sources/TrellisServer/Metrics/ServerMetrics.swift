@@ -1,0 +1,78 @@
+import Hummingbird
+import Prometheus
+import TrellisCore
+
+/// The Prometheus metrics Trellis exposes at `GET /metrics`.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    public init() {}
+
+    func requestFinished(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"),
+            labels: [("route", route), ("method", method), ("status", String(status))]
+        ).increment()
+        registry.makeDurationHistogram(
+            descriptor: .init(namespace: "trellis", metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer a request"),
+            labels: [("route", route)], buckets: latencyBuckets
+        ).record(duration)
+    }
+
+    func eventsIngested(_ count: Int, type: MessageType) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "events_ingested", unitName: "total", helpText: "Events stored in the event log"),
+            labels: [("type", type.rawValue)]
+        ).increment(by: Int64(count))
+    }
+
+    func duplicatesSkipped(_ count: Int) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "events_duplicate", unitName: "total", helpText: "Events skipped because their messageId was already stored"),
+            labels: []
+        ).increment(by: Int64(count))
+    }
+
+    func formSubmission(result: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "form_submissions", unitName: "total", helpText: "Form submissions by result"),
+            labels: [("result", result)]
+        ).increment()
+    }
+
+    func rejected(reason: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "tracking_rejected", unitName: "total", helpText: "Tracking requests refused, by error code"),
+            labels: [("code", reason)]
+        ).increment()
+    }
+}
+
+/// Counts every request and its latency by route template (not raw path, which would explode the
+/// label set).
+struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            metrics.requestFinished(route: Self.route(context), method: request.method.rawValue, status: response.status.code, duration: .now - start)
+            return response
+        } catch let error as any HTTPResponseError {
+            metrics.requestFinished(route: Self.route(context), method: request.method.rawValue, status: error.status.code, duration: .now - start)
+            throw error
+        } catch {
+            metrics.requestFinished(route: Self.route(context), method: request.method.rawValue, status: 500, duration: .now - start)
+            throw error
+        }
+    }
+
+    static func route(_ context: Context) -> String {
+        context.endpointPath ?? "unmatched"
+    }
+}

@@ -1,0 +1,80 @@
+import Hummingbird
+import Logging
+import NIOCore
+import TrellisCore
+import TrellisStore
+
+/// An error answered as `{"error": {"code": "...", "message": "...", "field": "..."}}`.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    public var code: String
+    public var message: String
+    public var field: String?
+    public var extra: [String: JSONValue] = [:]
+    public var headers: HTTPFields = [:]
+
+    public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public init(_ error: InputError) {
+        let status: HTTPResponse.Status =
+            switch error.kind {
+            case .invalid: .badRequest
+            case .tooLarge: .contentTooLarge
+            case .conflict: .conflict
+            case .notFound: .notFound
+            }
+        self.init(status, code: error.code, message: error.description, field: error.field)
+    }
+
+    public var body: JSONValue {
+        var inner: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
+        if let field { inner["field"] = .string(field) }
+        for (key, value) in extra { inner[key] = value }
+        return ["error": .object(inner)]
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var response = JSONResponse.make(body, status: status)
+        for field in headers { response.headers.append(field) }
+        return response
+    }
+
+    static func unauthorized(_ message: String) -> APIError {
+        var error = APIError(.unauthorized, code: "unauthorized", message: message)
+        error.headers[.wwwAuthenticate] = "Bearer"
+        return error
+    }
+
+    static func forbidden(_ message: String) -> APIError { APIError(.forbidden, code: "forbidden", message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(.notFound, code: "not_found", message: message) }
+}
+
+/// Turns errors no handler caught into the same JSON shape: store errors become 404 / 409 / 503,
+/// anything else a 500 that says nothing of internals.
+struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            throw error
+        } catch let error as InputError {
+            throw APIError(error)
+        } catch let error as StoreError {
+            switch error {
+            case .notFound(let what): throw APIError(.notFound, code: "not_found", message: "\(what) does not exist")
+            case .conflict(let what): throw APIError(.conflict, code: "conflict", message: what)
+            default: throw APIError(.internalServerError, code: "store_error", message: "the store could not answer")
+            }
+        } catch let error as HTTPError {
+            throw APIError(error.status, code: error.status.code == 404 ? "not_found" : "http_error", message: error.body ?? error.status.reasonPhrase)
+        } catch {
+            context.logger.error("unhandled error: \(error)")
+            throw APIError(.serviceUnavailable, code: "unavailable", message: "the request could not be completed; retry later")
+        }
+    }
+}

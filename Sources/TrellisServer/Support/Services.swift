@@ -1,0 +1,39 @@
+import Synchronization
+import TrellisCore
+import TrellisStore
+
+/// What the handlers share: the store, the clock, the group committer, auth, metrics and limits.
+public final class Services: Sendable {
+    public let store: any Store
+    public let clock: any TrellisClock
+    public let committer: GroupCommitter
+    public let authenticator: KeyAuthenticator
+    public let metrics: ServerMetrics
+    public let trackingLimits: TrackingLimits
+    let formLimiter: Mutex<RateLimiter>
+    let random: RandomIdentifiers
+
+    public init(
+        store: any Store, clock: any TrellisClock, metrics: ServerMetrics = ServerMetrics(), trackingLimits: TrackingLimits = .segment,
+        formRateLimit: (burst: Int, perMinute: Int) = (10, 6)
+    ) {
+        self.store = store
+        self.clock = clock
+        self.committer = GroupCommitter(store: store)
+        self.authenticator = KeyAuthenticator(store: store)
+        self.metrics = metrics
+        self.trackingLimits = trackingLimits
+        self.formLimiter = Mutex(RateLimiter(burst: formRateLimit.burst, perMinute: formRateLimit.perMinute))
+        self.random = RandomIdentifiers()
+    }
+}
+
+/// Random ids for anonymous visitors and form submissions (not secrets, but unguessable).
+struct RandomIdentifiers: Sendable {
+    func make(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let high = UInt64.random(in: .min ... .max, using: &generator)
+        let low = UInt64.random(in: .min ... .max, using: &generator)
+        return prefix + String(high, radix: 36) + String(low, radix: 36)
+    }
+}

@@ -1,0 +1,22 @@
+import Hummingbird
+import NIOCore
+
+/// The per-request context: the caller's address (for rate limits and consent evidence).
+public struct TrellisRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+
+    /// The client's IP address as text, without the port.
+    public var clientIP: String {
+        guard let remoteAddress else { return "unknown" }
+        return remoteAddress.ipAddress ?? "unknown"
+    }
+
+    /// Bodies are read by the handlers with their own limits.
+    public var maxUploadSize: Int { 1024 * 1024 }
+}

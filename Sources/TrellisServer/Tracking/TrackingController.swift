@@ -1,0 +1,85 @@
+import Hummingbird
+import NIOCore
+import TrellisCore
+import TrellisStore
+
+/// Segment's HTTP Tracking API: `/v1/identify`, `track`, `page`, `screen`, `group`, `alias`, `batch`.
+///
+/// Existing Segment libraries work unchanged: HTTP Basic auth with the write key as user name (or
+/// `writeKey` in the body), gzip bodies, messageId deduplication, and Segment's size limits. A
+/// request is answered 200 only after its messages are committed to disk, all or none.
+struct TrackingController {
+    let services: Services
+
+    func register(on router: Router<TrellisRequestContext>) {
+        let group = router.group("v1")
+        for type in MessageType.allCases {
+            group.post(RouterPath(stringLiteral: type.rawValue)) { request, context in
+                try await self.ingest(request, context: context, type: type)
+            }
+        }
+        group.post("batch") { request, context in
+            try await self.ingest(request, context: context, type: nil)
+        }
+        group.post("import") { request, context in
+            try await self.ingest(request, context: context, type: nil)
+        }
+    }
+
+    func ingest(_ request: Request, context: TrellisRequestContext, type: MessageType?) async throws -> Response {
+        do {
+            return try await accept(request, context: context, type: type)
+        } catch let error as APIError {
+            services.metrics.rejected(reason: error.code)
+            throw error
+        }
+    }
+
+    private func accept(_ request: Request, context: TrellisRequestContext, type: MessageType?) async throws -> Response {
+        let limits = services.trackingLimits
+        let limit = type == nil ? limits.maxBatchBytes : limits.maxMessageBytes
+        // Authenticate before reading the body when the header allows it: no work for strangers.
+        var key: APIKeyRecord?
+        if let user = KeyAuthenticator.basicUser(request) {
+            key = try await writeKey(user)
+        } else if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
+            key = try await writeKey(String(header.dropFirst(7)))
+        }
+        switch RequestBody.mediaType(request) {
+        case "application/json", "text/plain":
+            break  // text/plain: browsers' sendBeacon, which Segment's analytics.js uses
+        case let other:
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type",
+                message: "Content-Type must be application/json, got \(other.map { "'\($0)'" } ?? "none")")
+        }
+        let body = try await RequestBody.read(request, limit: limit)
+        let payload: TrackingPayload
+        do {
+            payload = try TrackingPayload.decode(body, type: type, limits: limits)
+        } catch {
+            throw APIError(error)
+        }
+        if key == nil {
+            guard let writeKey = payload.writeKey, !writeKey.isEmpty else {
+                throw APIError.unauthorized("send the write key as the HTTP Basic user name or as writeKey in the body")
+            }
+            key = try await self.writeKey(writeKey)
+        }
+        let batch = IngestBatch(source: key!.source, receivedAt: services.clock.now(), messages: payload.messages.map { IngestMessage($0) })
+        let outcome = try await services.committer.submit(batch)
+        var counts: [MessageType: Int] = [:]
+        for (message, contactId) in zip(payload.messages, outcome.contactIds) where contactId != nil { counts[message.type, default: 0] += 1 }
+        for (messageType, count) in counts { services.metrics.eventsIngested(count, type: messageType) }
+        if outcome.duplicates > 0 { services.metrics.duplicatesSkipped(outcome.duplicates) }
+        return JSONResponse.make(["success": true, "stored": .int(Int64(outcome.stored)), "duplicates": .int(Int64(outcome.duplicates))])
+    }
+
+    private func writeKey(_ key: String) async throws -> APIKeyRecord {
+        guard let record = try await services.authenticator.record(forKey: key) else { throw APIError.unauthorized("the write key is not valid") }
+        guard record.role.allows(.ingest) else {
+            throw APIError.forbidden("a \(record.role.rawValue) key cannot send events; create one with --role write")
+        }
+        return record
+    }
+}

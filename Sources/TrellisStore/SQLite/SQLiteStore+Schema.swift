@@ -1,0 +1,121 @@
+import GRDB
+
+extension SQLiteStore {
+    /// The schema's history. Registered migrations are never edited: a change is a new migration.
+    /// The SQL sticks to what PostgreSQL also runs (ON CONFLICT, partial indexes, integer times).
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-foundation") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE accounts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        group_id TEXT NOT NULL UNIQUE,
+                        name TEXT,
+                        traits TEXT NOT NULL DEFAULT '{}',
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE contacts (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        user_id TEXT,
+                        email TEXT,
+                        email_lower TEXT,
+                        traits TEXT NOT NULL DEFAULT '{}',
+                        stage TEXT,
+                        owner TEXT,
+                        account_id INTEGER REFERENCES accounts(id) ON DELETE SET NULL,
+                        consent TEXT NOT NULL DEFAULT '{}',
+                        first_seen INTEGER NOT NULL,
+                        last_seen INTEGER NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE UNIQUE INDEX contacts_email_lower ON contacts(email_lower) WHERE email_lower IS NOT NULL;
+                    CREATE UNIQUE INDEX contacts_user_id ON contacts(user_id) WHERE user_id IS NOT NULL;
+                    CREATE INDEX contacts_account ON contacts(account_id);
+
+                    -- Every identifier that names a contact: userIds (including aliased previous ones)
+                    -- and anonymousIds. kind is 'user' or 'anon'.
+                    CREATE TABLE identities (
+                        kind TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (kind, value)
+                    );
+                    CREATE INDEX identities_contact ON identities(contact_id);
+
+                    -- Contacts folded into another: their old ids keep answering.
+                    CREATE TABLE contact_merges (
+                        absorbed_id INTEGER PRIMARY KEY,
+                        survivor_id INTEGER NOT NULL,
+                        merged_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX contact_merges_survivor ON contact_merges(survivor_id);
+
+                    -- The append-only event log. contact_id is the attribution (it follows merges);
+                    -- everything else is written once.
+                    CREATE TABLE events (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        contact_id INTEGER,
+                        type TEXT NOT NULL,
+                        name TEXT,
+                        user_id TEXT,
+                        anonymous_id TEXT,
+                        group_id TEXT,
+                        properties TEXT NOT NULL,
+                        context TEXT NOT NULL,
+                        timestamp INTEGER NOT NULL,
+                        original_timestamp INTEGER,
+                        sent_at INTEGER,
+                        received_at INTEGER NOT NULL,
+                        UNIQUE (source, message_id)
+                    );
+                    CREATE INDEX events_contact ON events(contact_id, seq);
+                    CREATE TRIGGER events_append_only BEFORE UPDATE OF seq, source, message_id, type, name, user_id,
+                        anonymous_id, group_id, properties, context, timestamp, original_timestamp, sent_at, received_at ON events
+                    BEGIN
+                        SELECT RAISE(ABORT, 'the event log is append-only');
+                    END;
+
+                    CREATE TABLE consent_records (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+                        channel TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        basis TEXT NOT NULL,
+                        method TEXT NOT NULL,
+                        text TEXT,
+                        text_version TEXT,
+                        location TEXT,
+                        ip_address TEXT,
+                        user_agent TEXT,
+                        recorded_at INTEGER NOT NULL,
+                        expires_at INTEGER
+                    );
+                    CREATE INDEX consent_records_contact ON consent_records(contact_id, id);
+
+                    CREATE TABLE api_keys (
+                        id TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        key_hash TEXT NOT NULL UNIQUE,
+                        prefix TEXT NOT NULL,
+                        source TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+
+                    CREATE TABLE forms (
+                        key TEXT PRIMARY KEY,
+                        definition TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,70 @@
+import GRDB
+import TrellisCore
+
+/// The embedded store: one SQLite file in WAL mode through GRDB.
+///
+/// Commits are `synchronous=FULL`: an acknowledged batch survives a crash of the process *and*
+/// of the machine. There is one writer (SQLite's rule); ``GroupCommitter`` makes that writer carry
+/// many requests per transaction. Readers run concurrently from the pool.
+public final class SQLiteStore: Store {
+    let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database file at `path`. Call ``migrate()`` before use.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        self.path = path
+    }
+
+    /// Opens the store a `--db` argument names: `sqlite:///abs/path.db`, `sqlite://rel.db` or a path.
+    public static func open(url: String) throws -> SQLiteStore {
+        try SQLiteStore(path: try path(fromURL: url))
+    }
+
+    public static func path(fromURL url: String) throws -> String {
+        if url.hasPrefix("sqlite://") {
+            let rest = String(url.dropFirst("sqlite://".count))
+            guard !rest.isEmpty else { throw StoreError.unsupportedURL(url) }
+            return rest
+        }
+        if url.contains("://") { throw StoreError.unsupportedURL(url) }
+        return url
+    }
+
+    public func migrate() async throws {
+        try Self.migrator.migrate(pool)
+    }
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Runs SQLite's own consistency check; "ok" means the file is sound.
+    public func integrityCheck() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+    }
+
+    public func eventCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+    }
+
+    /// Closes the connections (the file stays).
+    public func close() throws {
+        try pool.close()
+    }
+}
+
+extension JSONValue {
+    /// Reads a JSON column written by Trellis.
+    static func column(_ text: String?, _ what: String) throws -> [String: JSONValue] {
+        guard let text, !text.isEmpty else { return [:] }
+        guard case .object(let object) = try JSONValue(jsonText: text) else { throw StoreError.corrupt(what) }
+        return object
+    }
+}

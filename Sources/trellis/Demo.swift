@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a fresh demo store seeded with realistic leads, accounts and behaviour.",
+        discussion: "The demo store is recreated on each run (default ./trellis-demo.db); nothing else needs to be running.")
+
+    @Option(help: "The demo database file; it is deleted and rebuilt.") var db = "trellis-demo.db"
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "How many leads to seed.") var contacts = 600
+    @Option(help: "Form definitions to load.") var forms = "examples/forms"
+
+    func run() async throws {
+        let path = try SQLiteStore.path(fromURL: db)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        let store = try SQLiteStore(path: path)
+        try await store.migrate()
+        let clock = SystemClock()
+        let now = clock.now()
+        let (adminKey, _) = try await APIKeys.create(in: store, name: "demo admin", role: .admin, at: now)
+        let (writeKey, _) = try await APIKeys.create(in: store, name: "demo website", role: .write, source: "website", at: now)
+        if FileManager.default.fileExists(atPath: forms) {
+            try await FormLoading.load(directory: forms, into: store, at: now)
+        } else {
+            try await store.saveForm(Self.fallbackForm, at: now)
+        }
+        let summary = try await DemoSeeder(contacts: contacts, accounts: max(10, contacts / 10)).seed(store, now: now)
+        let services = Services(store: store, clock: clock)
+        let host = self.host
+        let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in
+            let base = "http://\(host):\(port)"
+            print(
+                """
+
+                Trellis demo: \(summary.contacts) contacts and \(summary.messages) events in \(path)
+
+                  URL        \(base)
+                  Admin key  \(adminKey)
+                  Write key  \(writeKey)
+
+                  Contacts   curl -s -H 'Authorization: Bearer \(adminKey)' '\(base)/api/v1/contacts?limit=5'
+                  Track      curl -s -u '\(writeKey):' -H 'Content-Type: application/json' \\
+                               -d '{"userId":"u-1","event":"Pricing Viewed"}' \(base)/v1/track
+                  A form     \(base)/f/ebook-crm-migration
+                  API spec   \(base)/openapi.json     Metrics \(base)/metrics
+
+                Press Ctrl-C to stop.
+                """)
+            fflush(nil)
+        }
+        try await app.runService()
+    }
+
+    static let fallbackForm = FormDefinition(
+        key: "ebook-crm-migration", title: "Get the CRM migration guide",
+        fields: [FormField(name: "email", label: "Work email", kind: .email, required: true), FormField(name: "firstName", label: "First name", required: true)],
+        consent: FormConsent(text: "Yes, send me the guide and occasional emails about CRM migration.", version: "2026-01"))
+}

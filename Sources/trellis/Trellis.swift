@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Trellis: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trellis",
+        abstract: "A self-hostable lead-nurturing engine.",
+        subcommands: [Serve.self, Demo.self, Migrate.self, Keys.self, Import.self, Export.self, Bench.self])
+}
+
+/// The `--db` option every command that touches the store takes.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "The store: a SQLite file path or sqlite:///path/to/file.db.")
+    var db: String = "trellis.db"
+}
