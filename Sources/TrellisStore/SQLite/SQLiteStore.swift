@@ -54,6 +54,16 @@ public final class SQLiteStore: Store {
         try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
     }
 
+    /// Runs a statement as written; for tests and maintenance, never with user input.
+    func execute(sql: String) async throws {
+        try await pool.write { db in try db.execute(sql: sql) }
+    }
+
+    /// The first column of every row of a query; for tests and maintenance.
+    func strings(sql: String) async throws -> [String] {
+        try await pool.read { db in try String.fetchAll(db, sql: sql) }
+    }
+
     /// Closes the connections (the file stays).
     public func close() throws {
         try pool.close()

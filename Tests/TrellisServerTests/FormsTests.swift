@@ -1,0 +1,190 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+@Suite struct FormsTests {
+    static let definition = #"""
+        {"key":"ebook","title":"Get the guide","fields":[
+          {"name":"email","label":"Work email","type":"email","required":true},
+          {"name":"firstName","label":"First name","required":true,"hide_if_known":true},
+          {"name":"company","label":"Company","progressive":true},
+          {"name":"title","label":"Job title","progressive":true},
+          {"name":"country","label":"Country","progressive":true}],
+         "progressive_max":2,
+         "consent":{"text":"Email me about CRM migration.","version":"2026-01"}}
+        """#
+
+    func create(_ fixture: ServerFixture, client: some TestClientProtocol) async throws {
+        try await client.execute(uri: "/api/v1/forms", method: .post, headers: fixture.bearer(.marketer, json: true), body: ByteBuffer(string: Self.definition)) { response in
+            #expect(response.status == .created, "\(response.body.text)")
+            #expect(response.body.json["embed"]?["script"]?.stringValue?.contains("/f/ebook/embed.js") == true)
+        }
+    }
+
+    let urlencoded: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .userAgent: "TestBrowser/1.0"]
+
+    @Test func hostedFormCapturesALeadWithConsentEvidence() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            var cookie = ""
+            try await client.execute(uri: "/f/ebook", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix("text/html") == true)
+                let html = response.body.text
+                #expect(html.contains("name=\"email\""))
+                #expect(html.contains("name=\"company\""))
+                #expect(!html.contains("name=\"country\""))  // third progressive field waits
+                #expect(html.contains("Email me about CRM migration."))
+                cookie = String(response.headers[.setCookie]?.split(separator: ";").first ?? "")
+            }
+            #expect(cookie.hasPrefix("trellis_aid="))
+            let body = "_fields=email,firstName,company,title&_submission=s1&email=ada%40acme.example&firstName=Ada&company=Acme+Corp&consent=on&hp_website="
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded.adding(.cookie, cookie), body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.text.contains("Thank you!"))
+            }
+            // Progressive profiling: the returning visitor is asked what is still unknown.
+            try await client.execute(uri: "/f/ebook", method: .get, headers: [.cookie: cookie]) { response in
+                let html = response.body.text
+                #expect(!html.contains("name=\"company\""))
+                #expect(!html.contains("name=\"firstName\""))
+                #expect(html.contains("name=\"title\""))
+                #expect(html.contains("name=\"country\""))
+            }
+        }
+        let contact = try #require(try await fixture.store.contacts(ContactQuery(email: "ada@acme.example")).first)
+        #expect(contact.traits["company"] == "Acme Corp")
+        #expect(contact.stage == .lead)
+        let consent = try #require(try await fixture.store.consentRecords(contactId: contact.id).first)
+        #expect(consent.text == "Email me about CRM migration.")
+        #expect(consent.textVersion == "2026-01")
+        #expect(consent.method == .formCheckbox)
+        #expect(consent.userAgent == "TestBrowser/1.0")
+        #expect(consent.recordedAt == fixture.clock.now())
+        let events = try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 10)
+        #expect(events.contains { $0.name == "Form Submitted" && $0.properties["form"] == "ebook" })
+    }
+
+    @Test func invalidFieldsAreShownBackAndNothingIsStored() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            let body = "_fields=email,firstName&email=not-an-email&firstName="
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .unprocessableContent)
+                let html = response.body.text
+                #expect(html.contains("must be an email address"))
+                #expect(html.contains("First name is required"))
+                #expect(html.contains("value=\"not-an-email\""))
+                #expect(html.contains("aria-invalid=\"true\""))
+            }
+            try await client.execute(uri: "/f/ebook", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"email":"x"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                let error = response.body.json["error"]
+                #expect(error?["code"] == "invalid_form")
+                #expect(error?["fields"]?.arrayValue?.count == 2)
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 0)
+    }
+
+    @Test func jsonSubmissionAndDoubleSubmitStoreOnce() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            let body = #"{"email":"bo@acme.example","firstName":"Bo","submissionId":"sub-1"}"#
+            for _ in 0..<2 {
+                try await client.execute(uri: "/f/ebook", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.body.json["success"] == true)
+                }
+            }
+        }
+        let contact = try #require(try await fixture.store.contacts(ContactQuery(email: "bo@acme.example")).first)
+        let submitted = try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 20).filter { $0.name == "Form Submitted" }
+        #expect(submitted.count == 1)
+        #expect(try await fixture.store.consentRecords(contactId: contact.id).isEmpty)  // box not ticked: no consent claimed
+    }
+
+    @Test func honeypotAndRateLimit() async throws {
+        let fixture = try await ServerFixture(formRateLimit: (burst: 3, perMinute: 1))
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            let bot = "email=bot%40spam.example&firstName=Bot&hp_website=http%3A%2F%2Fspam.example"
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: bot)) { response in
+                #expect(response.status == .ok)  // the bot learns nothing
+            }
+            let person = "email=p%40acme.example&firstName=P"
+            for _ in 0..<2 {
+                try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: person)) { _ in }
+            }
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: person)) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter] != nil)
+                #expect(response.body.json["error"]?["code"] == "rate_limited")
+            }
+            fixture.clock.advance(milliseconds: 61_000)
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: person)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try await fixture.store.contacts(ContactQuery(email: "bot@spam.example")).isEmpty)
+    }
+
+    @Test func formApiValidatesDefinitions() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            let bad = #"{"key":"k","title":"T","fields":[{"name":"email","type":"emial"}]}"#
+            try await client.execute(uri: "/api/v1/forms", method: .post, headers: fixture.bearer(json: true), body: ByteBuffer(string: bad)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["error"]?["field"] == "fields[0].type")
+            }
+            try await create(fixture, client: client)
+            try await client.execute(uri: "/api/v1/forms", method: .post, headers: fixture.bearer(json: true), body: ByteBuffer(string: Self.definition)) { response in
+                #expect(response.status == .conflict)
+            }
+            try await client.execute(uri: "/api/v1/forms", method: .post, headers: fixture.bearer(.sales, json: true), body: ByteBuffer(string: Self.definition)) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/f/missing", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/f/ebook/embed.js", method: .get) { response in
+                #expect(response.headers[.contentType]?.hasPrefix("text/javascript") == true)
+                #expect(response.body.text.contains("/f/ebook?embed=1"))
+            }
+        }
+    }
+
+    @Test func traitValuesAreEscapedInThePage() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            let body = "_fields=email,firstName&email=bad&firstName=%3Cscript%3Ealert(1)%3C%2Fscript%3E"
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: body)) { response in
+                #expect(!response.body.text.contains("<script>alert(1)"))
+                #expect(response.body.text.contains("&lt;script&gt;"))
+            }
+        }
+    }
+
+    @Test func yamlFormErrorsNameTheLine() throws {
+        let yaml = "key: k\ntitle: T\nfields:\n  - name: email\n    type: email\n  - name: size\n    type: dropdown\n"
+        do {
+            _ = try FormFiles.parse(yaml, file: "forms/k.yaml")
+            Issue.record("expected an error")
+        } catch let error as FormFiles.LoadError {
+            #expect(error.line == 7)
+            #expect(error.description.hasPrefix("forms/k.yaml:7: fields[1].type"))
+        }
+        let form = try FormFiles.parse(yaml.replacingOccurrences(of: "dropdown", with: "text"), file: "k.yaml")
+        #expect(form.fields.count == 2)
+    }
+}

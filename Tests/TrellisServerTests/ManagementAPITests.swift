@@ -1,0 +1,150 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+@Suite struct ManagementAPITests {
+    func seed(_ fixture: ServerFixture, count: Int) async throws {
+        let messages = (1...count).map { index in
+            IngestMessage(TrackingMessage(type: .identify, messageId: "i\(index)", userId: "u\(index)", traits: ["email": .string("p\(index)@acme.example")]))
+        }
+        _ = try await fixture.store.ingest([IngestBatch(source: "test", receivedAt: fixture.clock.now(), messages: messages)])
+    }
+
+    @Test func listsFiltersAndPages() async throws {
+        let fixture = try await ServerFixture()
+        try await seed(fixture, count: 5)
+        try await fixture.app.test(.router) { client in
+            var cursor: String?
+            var seen: [String] = []
+            repeat {
+                let uri = "/api/v1/contacts?limit=2" + (cursor.map { "&cursor=\($0)" } ?? "")
+                try await client.execute(uri: uri, method: .get, headers: fixture.bearer(.read)) { response in
+                    #expect(response.status == .ok)
+                    let body = response.body.json
+                    seen += body["items"]?.arrayValue?.compactMap { $0["email"]?.stringValue } ?? []
+                    cursor = body["next"]?.stringValue
+                }
+            } while cursor != nil
+            #expect(seen == (1...5).map { "p\($0)@acme.example" })
+            try await client.execute(uri: "/api/v1/contacts?email=P3@ACME.example", method: .get, headers: fixture.bearer()) { response in
+                #expect(response.body.json["items"]?.arrayValue?.count == 1)
+            }
+            try await client.execute(uri: "/api/v1/contacts?userId=u4", method: .get, headers: fixture.bearer()) { response in
+                #expect(response.body.json["items"]?.arrayValue?.first?["userId"] == "u4")
+            }
+            try await client.execute(uri: "/api/v1/contacts?limit=0", method: .get, headers: fixture.bearer()) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["error"]?["field"] == "limit")
+            }
+        }
+    }
+
+    @Test func rolesAreEnforced() async throws {
+        let fixture = try await ServerFixture()
+        try await seed(fixture, count: 1)
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/contacts", method: .get) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.body.json["error"]?["code"] == "unauthorized")
+            }
+            try await client.execute(uri: "/api/v1/contacts", method: .get, headers: fixture.bearer(.write)) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/v1/contacts/1", method: .delete, headers: fixture.bearer(.sales)) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/v1/contacts/1", method: .patch, headers: fixture.bearer(.read, json: true), body: ByteBuffer(string: "{}")) { response in
+                #expect(response.status == .forbidden)
+            }
+        }
+    }
+
+    @Test func showPatchTimelineDelete() async throws {
+        let fixture = try await ServerFixture()
+        try await seed(fixture, count: 1)
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/contacts/1", method: .get, headers: fixture.bearer()) { response in
+                #expect(response.body.json["email"] == "p1@acme.example")
+            }
+            let patch = #"{"stage":"sql","owner":"rep@acme.example","traits":{"title":"CTO"}}"#
+            try await client.execute(uri: "/api/v1/contacts/1", method: .patch, headers: fixture.bearer(.sales, json: true), body: ByteBuffer(string: patch)) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["stage"] == "sql")
+                #expect(response.body.json["traits"]?["title"] == "CTO")
+            }
+            for (body, field) in [(#"{"stage":"wizard"}"#, "stage"), (#"{"email":"nope"}"#, "email"), (#"{"colour":"red"}"#, "colour"), (#"{"traits":[1]}"#, "traits")] {
+                try await client.execute(uri: "/api/v1/contacts/1", method: .patch, headers: fixture.bearer(json: true), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .badRequest, "\(body)")
+                    #expect(response.body.json["error"]?["field"]?.stringValue == field, "\(body)")
+                }
+            }
+            try await client.execute(uri: "/api/v1/contacts/1", method: .patch, headers: fixture.bearer(json: true), body: ByteBuffer(string: "{oops")) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["error"]?["code"] == "invalid_json")
+            }
+            try await client.execute(uri: "/api/v1/contacts/1/timeline?limit=10", method: .get, headers: fixture.bearer()) { response in
+                let names = response.body.json["items"]?.arrayValue?.compactMap { $0["event"]?.stringValue } ?? []
+                #expect(names.first == "Lifecycle Stage Changed")
+                #expect(names.contains("Contact Updated"))
+            }
+            try await client.execute(uri: "/api/v1/contacts/1", method: .delete, headers: fixture.bearer(.marketer)) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/api/v1/contacts/1", method: .get, headers: fixture.bearer()) { response in
+                #expect(response.status == .notFound)
+                #expect(response.body.json["error"]?["code"] == "not_found")
+            }
+            try await client.execute(uri: "/api/v1/contacts/abc", method: .get, headers: fixture.bearer()) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["error"]?["field"] == "id")
+            }
+        }
+    }
+
+    @Test func accountWithItsContacts() async throws {
+        let fixture = try await ServerFixture()
+        let messages = ["u1", "u2"].map { user in
+            IngestMessage(TrackingMessage(type: .group, messageId: "g-\(user)", userId: user, groupId: "acme", traits: ["name": "Acme"]))
+        }
+        _ = try await fixture.store.ingest([IngestBatch(source: "t", receivedAt: fixture.clock.now(), messages: messages)])
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/accounts/1", method: .get, headers: fixture.bearer(.read)) { response in
+                #expect(response.body.json["name"] == "Acme")
+                #expect(response.body.json["contacts"]?.arrayValue?.count == 2)
+            }
+            try await client.execute(uri: "/api/v1/accounts/99", method: .get, headers: fixture.bearer(.read)) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func healthMetricsAndOpenAPI() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: #"{"userId":"u","event":"E"}"#)) { _ in }
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["status"] == "ok")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = response.body.text
+                #expect(text.contains(#"trellis_events_ingested_total{type="track"} 1"#))
+                #expect(text.contains("trellis_http_requests_total{"))
+                #expect(text.contains("trellis_http_request_duration_seconds_bucket{"))
+            }
+            try await client.execute(uri: "/openapi.json", method: .get) { response in
+                let document = response.body.json
+                #expect(document["openapi"] == "3.1.0")
+                for path in ["/v1/batch", "/v1/track", "/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/{id}/timeline", "/api/v1/accounts/{id}", "/f/{formKey}"] {
+                    #expect(document["paths"]?[path] != nil, "\(path) is documented")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+@Suite struct TrackingAPITests {
+    @Test func trackWithBasicAuthIsStored() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            let body = #"{"userId":"u1","event":"Pricing Viewed","properties":{"plan":"pro"},"messageId":"m-1"}"#
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+                #expect(response.body.json["success"] == true)
+            }
+        }
+        let contact = try #require(try await fixture.store.contacts(ContactQuery(userId: "u1")).first)
+        let event = try #require(try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 1).first)
+        #expect(event.name == "Pricing Viewed")
+        #expect(event.source == "web")
+        #expect(event.receivedAt == fixture.clock.now())
+    }
+
+    @Test func everyCallTypeIsAccepted() async throws {
+        let fixture = try await ServerFixture()
+        let bodies: [(String, String)] = [
+            ("identify", #"{"userId":"u1","traits":{"email":"u1@acme.example"}}"#), ("track", #"{"userId":"u1","event":"E"}"#),
+            ("page", #"{"userId":"u1","name":"Home","properties":{"path":"/"}}"#), ("screen", #"{"userId":"u1","name":"Dashboard"}"#),
+            ("group", #"{"userId":"u1","groupId":"acme","traits":{"name":"Acme"}}"#), ("alias", #"{"userId":"u1","previousId":"old"}"#),
+        ]
+        try await fixture.app.test(.router) { client in
+            for (type, body) in bodies {
+                try await client.execute(uri: "/v1/\(type)", method: .post, headers: fixture.basic(), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok, "\(type): \(response.body.text)")
+                }
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 6)
+    }
+
+    @Test func writeKeyInTheBodyWorks() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            let body = #"{"writeKey":"\#(fixture.keys[.write]!)","batch":[{"type":"track","anonymousId":"a","event":"E"}]}"#
+            try await client.execute(uri: "/v1/batch", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok)
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 1)
+    }
+
+    @Test func keysAreChecked() async throws {
+        let fixture = try await ServerFixture()
+        let body = ByteBuffer(string: #"{"userId":"u1","event":"E"}"#)
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/track", method: .post, headers: [.contentType: "application/json"], body: body) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.body.json["error"]?["code"] == "unauthorized")
+            }
+            let wrong = "Basic " + Data("trk_nope:".utf8).base64EncodedString()
+            try await client.execute(uri: "/v1/track", method: .post, headers: [.authorization: wrong, .contentType: "application/json"], body: body) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(.read), body: body) { response in
+                #expect(response.status == .forbidden)
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 0)
+    }
+
+    @Test func aRetriedBatchStoresNothingTwice() async throws {
+        let fixture = try await ServerFixture()
+        let batch = ByteBuffer(string: #"{"batch":[{"type":"track","userId":"u","event":"A","messageId":"x1"},{"type":"track","userId":"u","event":"B","messageId":"x2"}]}"#)
+        try await fixture.app.test(.router) { client in
+            for attempt in 0..<3 {
+                try await client.execute(uri: "/v1/batch", method: .post, headers: fixture.basic(), body: batch) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.body.json["stored"] == (attempt == 0 ? 2 : 0))
+                }
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 2)
+    }
+
+    @Test func gzipBodiesAreInflated() async throws {
+        let fixture = try await ServerFixture()
+        let body = gzip(Array(#"{"batch":[{"type":"track","userId":"u","event":"Zipped"}]}"#.utf8))
+        let headers = fixture.basic().adding(.contentEncoding, "gzip")
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/batch", method: .post, headers: headers, body: ByteBuffer(bytes: body)) { response in
+                #expect(response.status == .ok, "\(response.body.text)")
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 1)
+    }
+
+    /// Each bad request gets a 4xx JSON error naming the problem, and what was stored stays.
+    @Test func badInputIsRefusedAndStoredDataIsIntact() async throws {
+        let fixture = try await ServerFixture()
+        let bomb = gzip([UInt8](repeating: 0x20, count: 50 * 1024 * 1024))  // 50 MB of spaces in ~50 KB
+        let bigProperty = String(repeating: "x", count: 40_000)
+        let cases: [(name: String, uri: String, body: [UInt8], headers: HTTPFields, status: HTTPResponse.Status, code: String, field: String?)] = [
+            ("malformed JSON", "/v1/track", Array(#"{"userId":"u","event":"#.utf8), fixture.basic(), .badRequest, "invalid_json", nil),
+            ("bad gzip", "/v1/track", Array("not gzip at all".utf8), fixture.basic().adding(.contentEncoding, "gzip"), .badRequest, "invalid_gzip", nil),
+            ("gzip bomb", "/v1/batch", bomb, fixture.basic().adding(.contentEncoding, "gzip"), .contentTooLarge, "payload_too_large", nil),
+            ("no ids", "/v1/track", Array(#"{"event":"E"}"#.utf8), fixture.basic(), .badRequest, "missing_identity", "userId"),
+            ("track without event", "/v1/track", Array(#"{"userId":"u"}"#.utf8), fixture.basic(), .badRequest, "missing_field", "event"),
+            ("bad timestamp", "/v1/track", Array(#"{"userId":"u","event":"E","timestamp":"soon"}"#.utf8), fixture.basic(), .badRequest, "invalid_timestamp", "timestamp"),
+            ("wrong content type", "/v1/track", Array(#"{"userId":"u","event":"E"}"#.utf8), fixture.basic().replacing(.contentType, "application/x-www-form-urlencoded"), .unsupportedMediaType, "unsupported_media_type", nil),
+            ("message over 32 KB", "/v1/track", Array(#"{"userId":"u","event":"E","properties":{"p":"\#(bigProperty)"}}"#.utf8), fixture.basic(), .contentTooLarge, "payload_too_large", nil),
+            ("batch over 500 KB", "/v1/batch", Array(("{\"batch\":[" + Array(repeating: #"{"type":"track","userId":"u","event":"E","properties":{"p":"\#(String(repeating: "y", count: 30_000))"}}"#, count: 20).joined(separator: ",") + "]}").utf8), fixture.basic(), .contentTooLarge, "payload_too_large", nil),
+            ("one bad message in a batch", "/v1/batch", Array(#"{"batch":[{"type":"track","userId":"u","event":"Fine"},{"type":"track","userId":"u"}]}"#.utf8), fixture.basic(), .badRequest, "missing_field", "batch[1].event"),
+            ("unknown encoding", "/v1/track", Array("{}".utf8), fixture.basic().adding(.contentEncoding, "br"), .unsupportedMediaType, "unsupported_encoding", nil),
+        ]
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: #"{"userId":"u","event":"Before","messageId":"keep"}"#)) { response in
+                #expect(response.status == .ok)
+            }
+            for item in cases {
+                try await client.execute(uri: item.uri, method: .post, headers: item.headers, body: ByteBuffer(bytes: item.body)) { response in
+                    #expect(response.status == item.status, "\(item.name): \(response.body.text)")
+                    let error = response.body.json["error"]
+                    #expect(error?["code"]?.stringValue == item.code, "\(item.name): \(response.body.text)")
+                    #expect(error?["message"]?.stringValue?.isEmpty == false, "\(item.name)")
+                    if let field = item.field { #expect(error?["field"]?.stringValue == field, "\(item.name)") }
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true, "\(item.name)")
+                }
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 1)
+        #expect(try await fixture.store.integrityCheck() == "ok")
+        let contact = try #require(try await fixture.store.contacts(ContactQuery(userId: "u")).first)
+        #expect(try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 5).map(\.name) == ["Before"])
+    }
+}
+
+extension HTTPFields {
+    func adding(_ name: HTTPField.Name, _ value: String) -> HTTPFields {
+        var copy = self
+        copy[name] = value
+        return copy
+    }
+
+    func replacing(_ name: HTTPField.Name, _ value: String) -> HTTPFields { adding(name, value) }
+}

@@ -1,0 +1,207 @@
+
+import Testing
+import TrellisCore
+@testable import TrellisStore
+
+@Suite struct IngestTests {
+    @Test func aRetriedBatchStoresNothingTwice() async throws {
+        let fixture = try await StoreFixture()
+        let batch = [track("m1", user: "u1"), track("m2", user: "u1"), track("m1", user: "u1")]
+        let first = try await fixture.ingest(batch)
+        #expect(first.stored == 2)
+        #expect(first.duplicates == 1)
+        let retry = try await fixture.ingest(batch)
+        #expect(retry.stored == 0)
+        #expect(retry.duplicates == 3)
+        #expect(try await fixture.store.eventCount() == 2)
+    }
+
+    @Test func messageIdsAreUniquePerSource() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.ingest([track("m1", user: "u1")], source: "web")
+        let other = try await fixture.ingest([track("m1", user: "u1")], source: "ios")
+        #expect(other.stored == 1)
+    }
+
+    @Test func anonymousHistoryFollowsThePersonOnIdentify() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.ingest([track("p1", anon: "a1", event: "Page Viewed"), track("p2", anon: "a1", event: "Pricing Viewed")])
+        let known = try await fixture.ingest([identify("i0", user: "u1", traits: ["plan": "free"])])
+        let merged = try await fixture.ingest([identify("i1", user: "u1", anon: "a1", traits: ["email": "Ada@Acme.example", "firstName": "Ada"])])
+        #expect(merged.contactIds == known.contactIds)
+        let contactId = try #require(known.contactIds[0])
+        let contact = try #require(try await fixture.store.contact(id: contactId))
+        #expect(contact.userId == "u1")
+        #expect(contact.anonymousIds == ["a1"])
+        #expect(contact.email == "Ada@Acme.example")
+        #expect(contact.traits["plan"] == "free")
+        let timeline = try await fixture.store.timeline(contactId: contactId, before: nil, limit: 50)
+        #expect(Set(timeline.compactMap(\.name)).isSuperset(of: ["Page Viewed", "Pricing Viewed", "Contacts Merged"]))
+        #expect(try await fixture.store.contacts(ContactQuery()).count == 1)
+    }
+
+    @Test func theAbsorbedIdStillAnswers() async throws {
+        let fixture = try await StoreFixture()
+        let anonymous = try #require(try await fixture.ingest([track("p1", anon: "a1")]).contactIds[0])
+        let person = try #require(try await fixture.ingest([identify("i0", user: "u1", traits: [:])]).contactIds[0])
+        try await fixture.ingest([identify("i1", user: "u1", anon: "a1", traits: [:])])
+        #expect(try await fixture.store.contact(id: anonymous)?.id == person)
+    }
+
+    @Test func emailIsUniqueIgnoringCase() async throws {
+        let fixture = try await StoreFixture()
+        let first = try await fixture.ingest([identify("i1", anon: "a1", traits: ["email": "ada@acme.example"])])
+        let second = try await fixture.ingest([identify("i2", anon: "a2", traits: ["email": "ADA@ACME.EXAMPLE"])])
+        // The second visitor with the same address is the same person: folded into the first.
+        #expect(second.contactIds == first.contactIds)
+        #expect(try await fixture.store.contacts(ContactQuery(email: "Ada@acme.example")).count == 1)
+    }
+
+    @Test func anotherUsersEmailIsNotTaken() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "ada@acme.example"])])
+        let other = try #require(try await fixture.ingest([identify("i2", user: "u2", traits: ["email": "ada@acme.example"])]).contactIds[0])
+        #expect(try await fixture.store.contact(id: other)?.email == nil)
+        #expect(try await fixture.store.contacts(ContactQuery()).count == 2)
+    }
+
+    @Test func aliasFoldsThePreviousId() async throws {
+        let fixture = try await StoreFixture()
+        let old = try #require(try await fixture.ingest([track("t1", user: "temp-42")]).contactIds[0])
+        let person = try #require(try await fixture.ingest([identify("i1", user: "u-final", traits: ["email": "z@z.example"])]).contactIds[0])
+        try await fixture.ingest([TrackingMessage(type: .alias, messageId: "al1", userId: "u-final", previousId: "temp-42")])
+        #expect(try await fixture.store.contact(id: old)?.id == person)
+        // Calls that still use the old id land on the person.
+        let later = try await fixture.ingest([track("t2", user: "temp-42")])
+        #expect(later.contactIds[0] == person)
+    }
+
+    @Test func groupCreatesAndLinksAnAccount() async throws {
+        let fixture = try await StoreFixture()
+        let contactId = try #require(try await fixture.ingest([
+            TrackingMessage(type: .group, messageId: "g1", userId: "u1", groupId: "acme", traits: ["name": "Acme", "employees": 120])
+        ]).contactIds[0])
+        let contact = try #require(try await fixture.store.contact(id: contactId))
+        let accountId = try #require(contact.accountId)
+        let account = try #require(try await fixture.store.account(id: accountId))
+        #expect(account.name == "Acme")
+        #expect(account.traits["employees"] == 120)
+        try await fixture.ingest([TrackingMessage(type: .group, messageId: "g2", userId: "u2", groupId: "acme", traits: ["plan": "pro"])])
+        #expect(try await fixture.store.contacts(accountId: accountId, limit: 10).count == 2)
+        #expect(try await fixture.store.account(id: accountId)?.traits == ["name": "Acme", "employees": 120, "plan": "pro"])
+    }
+
+    @Test func traitsMergeAndNullRemoves() async throws {
+        let fixture = try await StoreFixture()
+        let id = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["a": 1, "b": 2])]).contactIds[0])
+        try await fixture.ingest([identify("i2", user: "u1", traits: ["b": nil, "c": 3])])
+        #expect(try await fixture.store.contact(id: id)?.traits == ["a": 1, "c": 3])
+    }
+
+    @Test func stageTraitSetsTheStageAndLogsTheChange() async throws {
+        let fixture = try await StoreFixture()
+        let id = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["lifecycle_stage": "Marketing Qualified Lead"])]).contactIds[0])
+        #expect(try await fixture.store.contact(id: id)?.stage == .mql)
+        let names = try await fixture.store.timeline(contactId: id, before: nil, limit: 10).compactMap(\.name)
+        #expect(names.contains("Lifecycle Stage Changed"))
+    }
+
+    @Test func clockSkewIsCorrectedWhenStored() async throws {
+        let fixture = try await StoreFixture()
+        var message = track("t1", user: "u1", at: fixture.now.adding(milliseconds: 3_600_000))  // device an hour fast
+        message.sentAt = fixture.now.adding(milliseconds: 3_600_000 + 5_000)
+        let id = try #require(try await fixture.ingest([message]).contactIds[0])
+        let event = try #require(try await fixture.store.timeline(contactId: id, before: nil, limit: 1).first)
+        #expect(event.timestamp == fixture.now.adding(milliseconds: -5_000))
+        #expect(event.receivedAt == fixture.now)
+        #expect(event.originalTimestamp == fixture.now.adding(milliseconds: 3_600_000))
+    }
+
+    @Test func consentEvidenceIsKept() async throws {
+        let fixture = try await StoreFixture()
+        let record = ConsentRecord(
+            status: .granted, basis: .express, method: .formCheckbox, text: "Email me", textVersion: "v2", location: "form:ebook",
+            ipAddress: "203.0.113.9", userAgent: "UA", recordedAt: fixture.now)
+        let outcome = try await fixture.store.ingest([
+            IngestBatch(source: "forms", receivedAt: fixture.now, messages: [IngestMessage(identify("i1", anon: "a1", traits: ["email": "c@d.example"]), consent: record)])
+        ])[0]
+        let id = try #require(outcome.contactIds[0])
+        let stored = try await fixture.store.consentRecords(contactId: id)
+        #expect(stored.count == 1)
+        #expect(stored[0].text == "Email me")
+        #expect(stored[0].textVersion == "v2")
+        #expect(stored[0].ipAddress == "203.0.113.9")
+        #expect(try await fixture.store.contact(id: id)?.consent.allowsEmail(at: fixture.now) == true)
+    }
+
+    @Test func timelineIsNewestFirstWithACursor() async throws {
+        let fixture = try await StoreFixture()
+        let id = try #require(try await fixture.ingest((1...5).map { track("t\($0)", user: "u1", event: "E\($0)") }).contactIds[0])
+        let page = try await fixture.store.timeline(contactId: id, before: nil, limit: 2)
+        #expect(page.map(\.name) == ["E5", "E4"])
+        let next = try await fixture.store.timeline(contactId: id, before: page.last?.seq, limit: 10)
+        #expect(next.map(\.name) == ["E3", "E2", "E1"])
+    }
+
+    @Test func patchAndDelete() async throws {
+        let fixture = try await StoreFixture()
+        let id = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "e@f.example"])]).contactIds[0])
+        let updated = try await fixture.store.updateContact(id: id, ContactPatch(traits: ["title": "CTO"], stage: .some(.sql), owner: .some("rep@acme")), at: fixture.now, actor: "test")
+        #expect(updated.stage == .sql)
+        #expect(updated.owner == "rep@acme")
+        #expect(updated.traits["title"] == "CTO")
+        try await fixture.ingest([identify("i2", user: "u2", traits: ["email": "g@h.example"])])
+        await #expect(throws: StoreError.self) {
+            try await fixture.store.updateContact(id: id, ContactPatch(email: .some("G@h.example")), at: fixture.now, actor: "test")
+        }
+        #expect(try await fixture.store.deleteContact(id: id))
+        #expect(try await fixture.store.contact(id: id) == nil)
+        #expect(try await fixture.store.timeline(contactId: id, before: nil, limit: 10).isEmpty)
+        #expect(try await fixture.store.deleteContact(id: id) == false)
+    }
+
+    @Test func theEventLogRefusesEdits() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.ingest([track("t1", user: "u1")])
+        await #expect(throws: (any Error).self) {
+            try await fixture.store.execute(sql: "UPDATE events SET name = 'forged'")
+        }
+    }
+
+    @Test func committedDataSurvivesReopening() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.ingest((1...50).map { track("t\($0)", user: "u\($0 % 7)") })
+        let path = fixture.store.path
+        let reopened = try SQLiteStore(path: path)
+        try await reopened.migrate()
+        #expect(try await reopened.eventCount() == 50)
+        #expect(try await reopened.integrityCheck() == "ok")
+    }
+
+    @Test func groupCommitterSharesTransactionsAndIsolatesFailures() async throws {
+        let fixture = try await StoreFixture()
+        let committer = GroupCommitter(store: fixture.store)
+        try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    try await committer.submit(IngestBatch(source: "s", receivedAt: fixture.now, messages: [IngestMessage(track("m\(index)", user: "u\(index % 5)"))]))
+                }
+            }
+            for try await outcome in group { #expect(outcome.stored == 1) }
+        }
+        #expect(try await fixture.store.eventCount() == 64)
+        #expect(await committer.commits <= 64)
+        #expect(await committer.committedBatches == 64)
+    }
+
+    @Test func apiKeysAreStoredHashed() async throws {
+        let fixture = try await StoreFixture()
+        let (key, record) = try await APIKeys.create(in: fixture.store, name: "n", role: .write, at: fixture.now)
+        #expect(key.hasPrefix("trk_"))
+        #expect(key.count == 47)
+        #expect(record.hash != key)
+        #expect(try await fixture.store.apiKey(hash: APIKeys.hash(key))?.role == .write)
+        let everything = try await fixture.store.strings(sql: "SELECT key_hash || prefix || name || id FROM api_keys")
+        #expect(!everything.joined().contains(key))
+    }
+}
