@@ -19,9 +19,9 @@ struct Import: AsyncParsableCommand {
         @Argument(help: "The CSV file.") var file: String
 
         func run() async throws {
-            guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("\(file): cannot read the file") }
+            guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("\(file): cannot read the file") }
             guard let text = String(data: data, encoding: .utf8) ?? String(data: data, encoding: .isoLatin1) else {
-                throw ValidationError("\(file): the file is not text")
+                throw CommandFailure("\(file): the file is not text")
             }
             let opened = try await store.openStore()
             let now = SystemClock().now()
@@ -30,7 +30,7 @@ struct Import: AsyncParsableCommand {
             do {
                 read = try ContactImport.read(text, fileName: fileName, importedAt: now)
             } catch {
-                throw ValidationError("\(file)\(error.field.map { ":\($0.replacingOccurrences(of: "line ", with: ""))" } ?? ""): \(error.message)")
+                throw CommandFailure("\(file)\(error.field.map { ":\($0.replacingOccurrences(of: "line ", with: ""))" } ?? ""): \(error.message)")
             }
             for error in read.errors { printError("\(file):\(error.line): \(error.column.map { "\($0): " } ?? "")\(error.message)") }
             var stored = 0

@@ -34,7 +34,7 @@ enum FormLoading {
                 try await store.saveForm(form, at: now)
             }
         } catch let error as FormFiles.LoadError {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         }
     }
 }

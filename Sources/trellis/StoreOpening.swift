@@ -13,10 +13,20 @@ extension StoreOptions {
             try await store.migrate()
             return store
         } catch let error as StoreError {
-            throw ValidationError(error.description)
+            throw CommandFailure(error.description)
         } catch {
-            throw ValidationError("cannot open the store at '\(db)': \(error)")
+            throw CommandFailure("cannot open the store at '\(db)': \(error)")
         }
+    }
+}
+
+/// A command that could not do its work: printed as "Error: <message>" without the usage text
+/// (which `ValidationError` adds, and which only helps when the arguments were wrong).
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }
 

@@ -24,10 +24,10 @@ public struct ImportRowError: Error, Sendable, Equatable, CustomStringConvertibl
 public enum ContactImport {
     public static func read(_ text: String, fileName: String, importedAt: Timestamp) throws(InputError) -> (rows: [ImportedContact], errors: [ImportRowError]) {
         let records = try CSVParser.parse(text)
-        guard let header = records.first else { throw InputError(code: "csv_empty", message: "\(fileName) is empty: a header row is needed") }
+        guard let header = records.first else { throw InputError(code: "csv_empty", message: "the file is empty: a header row is needed", field: "line 1") }
         let meanings = header.fields.map(ContactColumns.meaning(of:))
         guard meanings.contains(.trait("email")) else {
-            throw InputError(code: "csv_no_email_column", message: "\(fileName):\(header.line): no email column (expected 'Email' or 'Email Address')", field: "line \(header.line)")
+            throw InputError(code: "csv_no_email_column", message: "no email column (expected 'Email' or 'Email Address')", field: "line \(header.line)")
         }
         var rows: [ImportedContact] = []
         var errors: [ImportRowError] = []

@@ -11,6 +11,9 @@ public struct APIError: HTTPResponseError, Sendable {
     public var message: String
     public var field: String?
     public var extra: [String: JSONValue] = [:]
+    /// Also put `code` and `message` at the top level: Segment's libraries read them there, and
+    /// treat a body without them as a retryable failure.
+    public var segmentCompatible = false
     public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, code: String, message: String, field: String? = nil) {
@@ -35,7 +38,12 @@ public struct APIError: HTTPResponseError, Sendable {
         var inner: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
         if let field { inner["field"] = .string(field) }
         for (key, value) in extra { inner[key] = value }
-        return ["error": .object(inner)]
+        var outer: [String: JSONValue] = ["error": .object(inner)]
+        if segmentCompatible {
+            outer["code"] = .string(code)
+            outer["message"] = .string(message)
+        }
+        return .object(outer)
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -29,8 +29,9 @@ struct TrackingController {
     func ingest(_ request: Request, context: TrellisRequestContext, type: MessageType?) async throws -> Response {
         do {
             return try await accept(request, context: context, type: type)
-        } catch let error as APIError {
+        } catch var error as APIError {
             services.metrics.rejected(reason: error.code)
+            error.segmentCompatible = true
             throw error
         }
     }

@@ -1,0 +1,90 @@
+"""Fixtures for interop tests: a real `trellis serve` on a free port over a temporary store."""
+import os
+import socket
+import subprocess
+import tempfile
+import time
+
+import pytest
+import requests
+
+BIN = os.environ.get("TRELLIS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug", "trellis"))
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def trellis(*args, check=True, **kwargs):
+    """Runs the trellis CLI; returns the CompletedProcess."""
+    result = subprocess.run([BIN, *args], capture_output=True, text=True, cwd=ROOT, **kwargs)
+    if check and result.returncode != 0:
+        raise AssertionError(f"trellis {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def create_key(db, role, source="default"):
+    out = trellis("keys", "create", "--db", db, "--role", role, "--source", source).stdout
+    return out.strip().splitlines()[-1]
+
+
+class Server:
+    """A `trellis serve` process. start() waits for /health; kill() is SIGKILL."""
+
+    def __init__(self, db, port=None, extra=()):
+        self.db, self.port, self.extra = db, port or free_port(), extra
+        self.process = None
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout=30):
+        self.log = open(self.db + ".log", "a")
+        self.process = subprocess.Popen([BIN, "serve", "--db", self.db, "--port", str(self.port), *self.extra],
+                                        stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"trellis serve exited with {self.process.returncode}; see {self.db}.log")
+            try:
+                if requests.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("trellis serve did not become healthy")
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def workdir():
+    with tempfile.TemporaryDirectory(prefix="trellis-interop-") as path:
+        yield path
+
+
+@pytest.fixture
+def server(workdir):
+    """A fresh server with an admin key and a write key."""
+    db = os.path.join(workdir, "trellis.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    write = create_key(db, "write", source="python")
+    srv = Server(db, extra=("--forms", os.path.join(ROOT, "examples", "forms"))).start()
+    srv.admin_key, srv.write_key = admin, write
+    srv.api = requests.Session()
+    srv.api.headers["Authorization"] = f"Bearer {admin}"
+    yield srv
+    srv.stop()

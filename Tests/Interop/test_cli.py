@@ -1,0 +1,111 @@
+"""The trellis command line as an operator uses it: import, export, keys, demo."""
+import csv
+import io
+import os
+import re
+import signal
+import subprocess
+import time
+
+import requests
+
+from conftest import BIN, ROOT, free_port, trellis
+
+EXAMPLES = os.path.join(ROOT, "examples", "csv")
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def test_import_hubspot_and_mailchimp_exports_then_export(workdir):
+    db = os.path.join(workdir, "cli.db")
+    first = trellis("import", "contacts", "--db", db, os.path.join(EXAMPLES, "hubspot-contacts.csv"))
+    assert "4 contacts read; 4 imported or updated" in first.stdout
+    second = trellis("import", "contacts", "--db", db, os.path.join(EXAMPLES, "mailchimp-subscribed.csv"))
+    assert "2 contacts read; 2 imported or updated" in second.stdout
+    # Re-running is idempotent.
+    again = trellis("import", "contacts", "--db", db, os.path.join(EXAMPLES, "hubspot-contacts.csv"))
+    assert "0 imported or updated, 4 unchanged" in again.stdout
+
+    exported = trellis("export", "contacts", "--db", db).stdout
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    by_email = {row["Email"].lower(): row for row in rows}
+    assert len(rows) == 5  # Ada is in both files: one contact
+    ada = by_email["ada@analytical.example"]
+    assert ada["Lifecycle Stage"] == "Marketing Qualified Lead"
+    assert ada["Company"] == "Analytical Engines"
+    assert ada["Email Consent"] == "granted"  # from Mailchimp's OPTIN_TIME
+    assert by_email["grace@cobol.example"]["Number of Employees"] == "1200"
+    assert by_email["alan@bletchley.example"]["Job Title"] == "Director, Revenue Operations"
+    assert by_email["margaret@apollo.example"]["Email Consent Date"].startswith("2025-11-02T10:15:40")
+
+    # The exported file goes back in unchanged in meaning.
+    path = os.path.join(workdir, "roundtrip.csv")
+    with open(path, "w") as f:
+        f.write(exported)
+    back = trellis("import", "contacts", "--db", os.path.join(workdir, "other.db"), path)
+    assert "5 contacts read; 5 imported or updated" in back.stdout
+
+
+def test_bad_rows_are_reported_by_line_and_good_rows_kept(workdir):
+    db = os.path.join(workdir, "bad.db")
+    path = os.path.join(DATA, "mixed-quality.csv")
+    result = trellis("import", "contacts", "--db", db, path, check=False)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.splitlines() if line.startswith(path)]
+    assert [int(re.match(re.escape(path) + r":(\d+):", line).group(1)) for line in lines] == [3, 4, 5]
+    assert "not an email address" in lines[0] and "unknown lifecycle stage 'Wizard'" in lines[1] and "last tuesday" in lines[2]
+    assert "2 imported or updated" in result.stdout
+    exported = trellis("export", "contacts", "--db", db).stdout
+    assert {row["Email"] for row in csv.DictReader(io.StringIO(exported))} == {"good.one@acme.example", "good.four@acme.example"}
+
+
+def test_unreadable_input_is_a_clear_error(workdir):
+    missing = trellis("import", "contacts", "--db", os.path.join(workdir, "x.db"), "/nonexistent.csv", check=False)
+    assert missing.returncode != 0 and "/nonexistent.csv: cannot read the file" in missing.stderr
+    no_email = os.path.join(workdir, "no-email.csv")
+    with open(no_email, "w") as f:
+        f.write("Name,Company\nAda,Acme\n")
+    result = trellis("import", "contacts", "--db", os.path.join(workdir, "x.db"), no_email, check=False)
+    assert result.returncode != 0 and f"{no_email}:1: no email column" in result.stderr
+    bad_role = trellis("keys", "create", "--db", os.path.join(workdir, "x.db"), "--role", "god", check=False)
+    assert bad_role.returncode != 0 and "unknown role 'god'" in bad_role.stderr
+    bad_db = trellis("migrate", "--db", "mysql://nope", check=False)
+    assert bad_db.returncode != 0 and "unsupported database URL" in bad_db.stderr
+
+
+def test_keys_create_prints_the_key_last(workdir):
+    db = os.path.join(workdir, "k.db")
+    out = trellis("keys", "create", "--db", db, "--role", "read").stdout.strip().splitlines()
+    assert re.fullmatch(r"trk_[A-Za-z0-9_-]{43}", out[-1])
+    listing = trellis("keys", "list", "--db", db).stdout
+    assert "read" in listing and out[-1] not in listing
+
+
+def test_demo_serves_a_seeded_store(workdir):
+    port = free_port()
+    process = subprocess.Popen([BIN, "demo", "--port", str(port), "--db", os.path.join(workdir, "demo.db")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
+    try:
+        banner = ""
+        deadline = time.time() + 60
+        while "Press Ctrl-C" not in banner and time.time() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            banner += line
+        admin = re.search(r"Admin key\s+(trk_\S+)", banner).group(1)
+        write = re.search(r"Write key\s+(trk_\S+)", banner).group(1)
+        assert f"http://127.0.0.1:{port}" in banner
+        base = f"http://127.0.0.1:{port}"
+        headers = {"Authorization": f"Bearer {admin}"}
+        page = requests.get(base + "/api/v1/contacts", params={"limit": 500}, headers=headers).json()
+        assert len(page["items"]) == 500 and page["next"]
+        identified = [c for c in page["items"] if c["email"]]
+        assert len(identified) > 300 and any(c["accountId"] for c in identified)
+        contact = identified[0]
+        events = requests.get(f"{base}/api/v1/contacts/{contact['id']}/timeline", headers=headers).json()["items"]
+        assert {e["type"] for e in events} >= {"page", "identify", "track"}
+        assert requests.get(base + "/f/ebook-crm-migration").status_code == 200
+        assert requests.post(base + "/v1/track", auth=(write, ""), json={"userId": "demo-user", "event": "Pricing Viewed"}).status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
