@@ -16,9 +16,13 @@ public actor GroupCommitter {
     public private(set) var commits = 0
     public private(set) var committedBatches = 0
 
-    public init(store: any Store, maxBatchesPerCommit: Int = 256) {
+    /// Told after each commit how many batches and messages it carried: for metrics.
+    private let onCommit: @Sendable (_ batches: Int, _ messages: Int) -> Void
+
+    public init(store: any Store, maxBatchesPerCommit: Int = 256, onCommit: @escaping @Sendable (_ batches: Int, _ messages: Int) -> Void = { _, _ in }) {
         self.store = store
         self.maxBatchesPerCommit = maxBatchesPerCommit
+        self.onCommit = onCommit
     }
 
     /// Stores the batch; returns once it is committed.
@@ -40,6 +44,7 @@ public actor GroupCommitter {
                 let outcomes = try await store.ingest(group.map(\.batch))
                 commits += 1
                 committedBatches += group.count
+                onCommit(group.count, group.reduce(0) { $0 + $1.batch.messages.count })
                 for (entry, outcome) in zip(group, outcomes) { entry.continuation.resume(returning: outcome) }
             } catch {
                 if group.count == 1 {
@@ -51,6 +56,7 @@ public actor GroupCommitter {
                         let outcome = try await store.ingest([entry.batch])
                         commits += 1
                         committedBatches += 1
+                        onCommit(1, entry.batch.messages.count)
                         entry.continuation.resume(returning: outcome[0])
                     } catch {
                         entry.continuation.resume(throwing: error)

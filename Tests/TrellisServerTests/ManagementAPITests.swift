@@ -109,7 +109,8 @@ import TrellisStore
 
     @Test func accountWithItsContacts() async throws {
         let fixture = try await ServerFixture()
-        let messages = ["u1", "u2"].map { user in
+        let users: [String] = ["u1", "u2"]
+        let messages = users.map { user in
             IngestMessage(TrackingMessage(type: .group, messageId: "g-\(user)", userId: user, groupId: "acme", traits: ["name": "Acme"]))
         }
         _ = try await fixture.store.ingest([IngestBatch(source: "t", receivedAt: fixture.clock.now(), messages: messages)])

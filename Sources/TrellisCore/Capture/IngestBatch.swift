@@ -1,16 +1,32 @@
 /// One message on its way into the store, with what capture paths other than the tracking API
 /// know about it (consent evidence from a form, an owner from an import).
 public struct IngestMessage: Sendable, Equatable {
-    public var message: TrackingMessage
+    public let message: TrackingMessage
     public var consent: ConsentRecord?
     public var stage: LifecycleStage?
     public var owner: String?
+    /// The event's properties and context as stored JSON text. Encoded when the message is made,
+    /// on the request's own task, so the single writer spends its time on the database only.
+    public let propertiesText: String
+    public let contextText: String
 
     public init(_ message: TrackingMessage, consent: ConsentRecord? = nil, stage: LifecycleStage? = nil, owner: String? = nil) {
         self.message = message
         self.consent = consent
         self.stage = stage
         self.owner = owner
+        self.propertiesText = message.eventProperties.jsonText
+        self.contextText = message.context.jsonText
+    }
+}
+
+extension TrackingMessage {
+    /// What the event log keeps as the event's properties: traits for identify and group, the
+    /// previous id for alias, properties otherwise.
+    public var eventProperties: [String: JSONValue] {
+        var properties = type == .identify || type == .group ? traits : self.properties
+        if let previousId { properties["previousId"] = .string(previousId) }
+        return properties
     }
 }
 

@@ -37,6 +37,22 @@ public final class ServerMetrics: Sendable {
         ).increment(by: Int64(count))
     }
 
+    /// One group commit: how many requests' batches and messages one transaction carried.
+    func committed(batches: Int, messages: Int) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "ingest_commits", unitName: "total", helpText: "Write transactions of the ingest path"),
+            labels: []
+        ).increment()
+        registry.makeValueHistogram(
+            descriptor: .init(namespace: "trellis", metricName: "ingest_commit_batches", unitName: "count", helpText: "Batches carried by one group commit"),
+            labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
+        ).record(Double(batches))
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "ingest_committed_messages", unitName: "total", helpText: "Messages through group commits, duplicates included"),
+            labels: []
+        ).increment(by: Int64(messages))
+    }
+
     func formSubmission(result: String) {
         registry.makeCounter(
             descriptor: .init(namespace: "trellis", metricName: "form_submissions", unitName: "total", helpText: "Form submissions by result"),

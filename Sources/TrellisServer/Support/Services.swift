@@ -19,7 +19,7 @@ public final class Services: Sendable {
     ) {
         self.store = store
         self.clock = clock
-        self.committer = GroupCommitter(store: store)
+        self.committer = GroupCommitter(store: store) { batches, messages in metrics.committed(batches: batches, messages: messages) }
         self.authenticator = KeyAuthenticator(store: store)
         self.metrics = metrics
         self.trackingLimits = trackingLimits

@@ -77,7 +77,7 @@ extension SQLiteStore {
                 changes["owner"] = owner.map { .string($0) } ?? .null
             }
             try row.save(db, at: at)
-            let writer = IngestWriter(db: db)
+            let writer = try IngestWriter(db: db)
             let sequence = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) + 1 FROM events") ?? 1
             let update = TrackingMessage(
                 type: .track, messageId: "api-update-\(id)-\(sequence)", name: "Contact Updated",

@@ -3,24 +3,55 @@ import TrellisCore
 
 extension SQLiteStore {
     public func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome] {
-        try await pool.write { db in
-            var writer = IngestWriter(db: db)
+        let outcomes = try await pool.write { db in
+            var writer = try IngestWriter(db: db)
             return try batches.map { try writer.apply($0) }
         }
+        noteCommit()
+        return outcomes
     }
 }
 
 /// Applies batches inside one write transaction: dedupe, resolve identity, update the profile,
-/// append to the event log. Cached statements keep the per-message cost to a few index probes.
+/// append to the event log.
+///
+/// This is the single writer's inner loop, so it is written for cost: the hot statements are
+/// prepared once per transaction (looking a statement up by its SQL text hashes the text), and
+/// a batch's messageIds are checked against the log in one query, not one per message.
 struct IngestWriter {
+    static let lastSeenResolutionMilliseconds: Int64 = 60_000
     let db: Database
+    private let insertEvent: DirectStatement
+    private let findIdentity: DirectStatement
+    private let touchContact: DirectStatement
+
+    init(db: Database) throws {
+        self.db = db
+        insertEvent = DirectStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
+                        timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """))
+        findIdentity = DirectStatement(try db.cachedStatement(sql: "SELECT contact_id FROM identities WHERE kind = ? AND value = ?"))
+        // lastSeen has one-minute resolution (the event log keeps exact times): a contact sending
+        // a burst of events has its row rewritten once a minute, not once an event, which under
+        // load is most of the writer's page writes.
+        touchContact = DirectStatement(
+            try db.cachedStatement(
+                sql: """
+                    UPDATE contacts SET last_seen = max(last_seen, ?1), first_seen = min(first_seen, ?1)
+                    WHERE id = ?2 AND (last_seen < ?1 - \(Self.lastSeenResolutionMilliseconds) OR first_seen > ?1)
+                    """))
+    }
 
     mutating func apply(_ batch: IngestBatch) throws -> IngestOutcome {
         var outcome = IngestOutcome()
         outcome.contactIds.reserveCapacity(batch.messages.count)
+        var seen = try storedMessageIds(source: batch.source, among: batch.messages.map(\.message.messageId))
         for ingest in batch.messages {
             let message = ingest.message
-            if try isDuplicate(source: batch.source, messageId: message.messageId) {
+            guard seen.insert(message.messageId).inserted else {
                 outcome.duplicates += 1
                 outcome.contactIds.append(nil)
                 continue
@@ -28,16 +59,27 @@ struct IngestWriter {
             let timestamp = message.correctedTimestamp(receivedAt: batch.receivedAt)
             let contactId = try resolveContact(message, at: timestamp, receivedAt: batch.receivedAt, source: batch.source)
             try applyEffects(ingest, contactId: contactId, at: timestamp, batch: batch)
-            try appendEvent(message, contactId: contactId, source: batch.source, timestamp: timestamp, receivedAt: batch.receivedAt)
+            try appendEvent(
+                message, propertiesText: ingest.propertiesText, contextText: ingest.contextText, contactId: contactId, source: batch.source,
+                timestamp: timestamp, receivedAt: batch.receivedAt)
             outcome.stored += 1
             outcome.contactIds.append(contactId)
         }
         return outcome
     }
 
-    func isDuplicate(source: String, messageId: String) throws -> Bool {
-        let statement = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE source = ? AND message_id = ?")
-        return try Int.fetchOne(statement, arguments: [source, messageId]) != nil
+    /// The messageIds among `ids` already in the log for `source`.
+    func storedMessageIds(source: String, among ids: [String]) throws -> Set<String> {
+        var found = Set<String>()
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            let chunk = ids[start..<min(start + 500, ids.count)]
+            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+            let statement = try db.makeStatement(sql: "SELECT message_id FROM events WHERE source = ? AND message_id IN (\(placeholders))")
+            try statement.setArguments(StatementArguments([source] + chunk.map { $0 as String }))
+            let cursor = try String.fetchCursor(statement)
+            while let id = try cursor.next() { found.insert(id) }
+        }
+        return found
     }
 
     // MARK: Identity
@@ -57,13 +99,24 @@ struct IngestWriter {
         return IdentityCandidate(contactId: row[0], userId: row[1])
     }
 
+    func contactId(kind: String, value: String?) throws -> Int64? {
+        guard let value else { return nil }
+        defer { findIdentity.reset() }
+        findIdentity.bind(1, kind)
+        findIdentity.bind(2, value)
+        return try findIdentity.step() ? findIdentity.int64(0) : nil
+    }
+
     mutating func resolveContact(_ message: TrackingMessage, at timestamp: Timestamp, receivedAt: Timestamp, source: String) throws -> Int64 {
+        // The hot path: a known visitor or user sending behaviour, with nothing new to link.
+        if message.type != .identify, message.type != .alias {
+            if message.anonymousId == nil, let known = try contactId(kind: "user", value: message.userId) { return known }
+            if message.userId == nil, let known = try contactId(kind: "anon", value: message.anonymousId) { return known }
+        }
         let byUserId = try candidate(kind: "user", value: message.userId)
         let byAnonymousId = try candidate(kind: "anon", value: message.anonymousId)
-        // The hot path: a known visitor or user with nothing new to link.
-        if message.type != .identify, message.type != .alias {
-            if let byUserId, message.anonymousId == nil || byAnonymousId?.contactId == byUserId.contactId { return byUserId.contactId }
-            if message.userId == nil, let byAnonymousId { return byAnonymousId.contactId }
+        if message.type != .identify, message.type != .alias, let byUserId, byAnonymousId?.contactId == byUserId.contactId {
+            return byUserId.contactId
         }
         let email = message.type == .identify ? Traits.email(in: message.traits) : nil
         var lookup = IdentityLookup(byUserId: byUserId, byAnonymousId: byAnonymousId, byEmail: try candidate(email: email))
@@ -140,9 +193,10 @@ struct IngestWriter {
         let message = ingest.message
         let needsProfile = message.type == .identify || message.type == .group || ingest.consent != nil || ingest.stage != nil || ingest.owner != nil
         guard needsProfile, var contact = try ContactRow.fetch(db, id: contactId) else {
-            let statement = try db.cachedStatement(
-                sql: "UPDATE contacts SET last_seen = max(last_seen, ?), first_seen = min(first_seen, ?) WHERE id = ?")
-            try statement.execute(arguments: [timestamp.millisecondsSinceEpoch, timestamp.millisecondsSinceEpoch, contactId])
+            defer { touchContact.reset() }
+            touchContact.bind(1, timestamp.millisecondsSinceEpoch)
+            touchContact.bind(2, contactId)
+            try touchContact.step()
             return
         }
         let previousStage = contact.stage
@@ -206,19 +260,32 @@ struct IngestWriter {
 
     // MARK: The log
 
+    /// Appends an event the store makes itself (merges, stage changes, API updates).
     func appendEvent(_ message: TrackingMessage, contactId: Int64?, source: String, timestamp: Timestamp, receivedAt: Timestamp) throws {
-        let statement = try db.cachedStatement(
-            sql: """
-                INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
-                    timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-        var properties = message.type == .identify || message.type == .group ? message.traits : message.properties
-        if let previousId = message.previousId { properties["previousId"] = .string(previousId) }
-        let arguments: [(any DatabaseValueConvertible)?] = [
-            source, message.messageId, contactId, message.type.rawValue, message.name, message.userId, message.anonymousId, message.groupId,
-            properties.jsonText, message.context.jsonText, timestamp.millisecondsSinceEpoch, message.originalTimestamp?.millisecondsSinceEpoch,
-            message.sentAt?.millisecondsSinceEpoch, receivedAt.millisecondsSinceEpoch,
-        ]
-        try statement.execute(arguments: StatementArguments(arguments))
+        try appendEvent(
+            message, propertiesText: message.eventProperties.jsonText, contextText: message.context.jsonText, contactId: contactId, source: source,
+            timestamp: timestamp, receivedAt: receivedAt)
+    }
+
+    func appendEvent(
+        _ message: TrackingMessage, propertiesText: String, contextText: String, contactId: Int64?, source: String, timestamp: Timestamp,
+        receivedAt: Timestamp
+    ) throws {
+        defer { insertEvent.reset() }
+        insertEvent.bind(1, source)
+        insertEvent.bind(2, message.messageId)
+        insertEvent.bind(3, contactId)
+        insertEvent.bind(4, message.type.rawValue)
+        insertEvent.bind(5, message.name)
+        insertEvent.bind(6, message.userId)
+        insertEvent.bind(7, message.anonymousId)
+        insertEvent.bind(8, message.groupId)
+        insertEvent.bind(9, propertiesText)
+        insertEvent.bind(10, contextText)
+        insertEvent.bind(11, timestamp.millisecondsSinceEpoch)
+        insertEvent.bind(12, message.originalTimestamp?.millisecondsSinceEpoch)
+        insertEvent.bind(13, message.sentAt?.millisecondsSinceEpoch)
+        insertEvent.bind(14, receivedAt.millisecondsSinceEpoch)
+        try insertEvent.step()
     }
 }

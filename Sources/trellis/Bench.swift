@@ -1,2 +1,0 @@
-import ArgumentParser
-struct Bench: AsyncParsableCommand { func run() async throws {} }

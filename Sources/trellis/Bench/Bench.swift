@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure ingest throughput, latency and memory; prints the figures.",
+        discussion: """
+            Starts `trellis serve` on a fresh SQLite store in a child process, drives it over keep-alive \
+            connections, then inserts the same number of rows straight into SQLite for comparison.
+            """)
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable { case batch, track }
+
+    @Option(help: "batch: POST /v1/batch with --batch-size events; track: POST /v1/track, one event each.") var mode = Mode.batch
+    @Option(help: "Concurrent connections.") var connections = 16
+    @Option(help: "Events per batch (batch mode).") var batchSize = 100
+    @Option(help: "Seconds to run (after a 2 s warm-up).") var seconds = 10.0
+    @Option(help: "Distinct users the events come from.") var users = 10_000
+
+    func run() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let database = directory + "/bench.db"
+        let store = try SQLiteStore(path: database)
+        try await store.migrate()
+        let (key, _) = try await APIKeys.create(in: store, name: "bench", role: .write, source: "bench", at: SystemClock().now())
+        try store.close()
+
+        let server = try ServerProcess(database: database)
+        defer { server.stop() }
+        print("trellis bench: \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let pid = server.process.processIdentifier
+        let result = try await drive(port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) })
+        try await group.shutdownGracefully()
+        server.stop()
+
+        let check = try SQLiteStore(path: database)
+        let stored = try await check.eventCount()
+        try check.close()
+        report(result, stored: stored)
+        let baseline = try await SQLiteBaseline.insertEvents(path: directory + "/raw.db", rows: result.events, clock: Self.seconds)
+        let rawRate = Double(result.events) / baseline
+        print(String(format: "raw SQLite insert of the same %d rows: %.0f rows/s (%.2f s); HTTP ingest is %.0f%% of it", result.events, rawRate, baseline, result.rate / rawRate * 100))
+    }
+
+    struct Result {
+        var events: Int
+        var requests: Int
+        var failures: Int
+        var elapsed: Double
+        var latencies: [Double]
+        var memory: [(Double, Double)]
+        var rate: Double { Double(events) / elapsed }
+    }
+
+    static func seconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    func drive(port: Int, key: String, group: MultiThreadedEventLoopGroup, rss: @escaping @Sendable () -> Double) async throws -> Result {
+        let headers = HTTPHeaders([
+            ("Host", "127.0.0.1"), ("Content-Type", "application/json"), ("Authorization", "Basic " + Data("\(key):".utf8).base64EncodedString()),
+        ])
+        let path = mode == .batch ? "/v1/batch" : "/v1/track"
+        let perRequest = mode == .batch ? batchSize : 1
+        let start = Self.seconds()
+        let warmupEnd = start + 2
+        let end = warmupEnd + seconds
+        let memory = Mutex<[(Double, Double)]>([])
+        let sampler = Task {
+            while Self.seconds() < end {
+                let now = Self.seconds()
+                memory.withLock { $0.append((now - start, rss())) }
+                try? await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        let mode = self.mode
+        let users = self.users
+        let outcomes = try await withThrowingTaskGroup(of: (Int, Int, [Double]).self) { tasks in
+            for connection in 0..<connections {
+                tasks.addTask {
+                    let client = try await LoadConnection.connect(host: "127.0.0.1", port: port, group: group)
+                    var random = SplitMix64(seed: UInt64(connection) &* 7919 &+ 1)
+                    var counted = 0
+                    var failures = 0
+                    var latencies: [Double] = []
+                    var sequence = 0
+                    while true {
+                        let sent = Self.seconds()
+                        if sent >= end { break }
+                        let body = Self.body(
+                            mode: mode, connection: connection, sequence: sequence, size: perRequest, users: users, timestamp: SystemClock().now().iso8601,
+                            random: &random)
+                        sequence += 1
+                        let status = try await client.post(path: path, body: body, headers: headers)
+                        let done = Self.seconds()
+                        guard sent >= warmupEnd else { continue }
+                        if status == 200 {
+                            counted += 1
+                            latencies.append(done - sent)
+                        } else {
+                            failures += 1
+                        }
+                    }
+                    await client.close()
+                    return (counted, failures, latencies)
+                }
+            }
+            var all: [(Int, Int, [Double])] = []
+            for try await outcome in tasks { all.append(outcome) }
+            return all
+        }
+        sampler.cancel()
+        let requests = outcomes.map(\.0).reduce(0, +)
+        return Result(
+            events: requests * perRequest, requests: requests, failures: outcomes.map(\.1).reduce(0, +), elapsed: seconds,
+            latencies: outcomes.flatMap(\.2).sorted(), memory: memory.withLock { $0 })
+    }
+
+    /// A request body of `size` track calls from random users, stamped with the current time.
+    static func body(mode: Mode, connection: Int, sequence: Int, size: Int, users: Int, timestamp: String, random: inout SplitMix64) -> ByteBuffer {
+        var text = mode == .batch ? #"{"batch":["# : ""
+        for index in 0..<size {
+            if index > 0 { text += "," }
+            let user = random.next() % UInt64(users)
+            text += #"{"type":"track","userId":"user-\#(user)","event":"Bench Event","messageId":"c\#(connection)-\#(sequence)-\#(index)","#
+            text += #""properties":{"plan":"pro","path":"/pricing","i":\#(index)},"timestamp":"\#(timestamp)","#
+            text += #""context":{"library":{"name":"trellis-bench","version":"1"},"ip":"203.0.113.7"}}"#
+        }
+        if mode == .batch { text += "]}" }
+        return ByteBuffer(string: text)
+    }
+
+    func report(_ result: Result, stored: Int) {
+        func percentile(_ p: Double) -> Double {
+            guard !result.latencies.isEmpty else { return 0 }
+            return result.latencies[min(result.latencies.count - 1, Int(Double(result.latencies.count) * p))] * 1000
+        }
+        print(String(format: "acknowledged: %d requests, %d events in %.1f s = %.0f events/s (%.0f requests/s); %d failed", result.requests, result.events, result.elapsed, result.rate, Double(result.requests) / result.elapsed, result.failures))
+        print(String(format: "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", percentile(0.5), percentile(0.9), percentile(0.99), (result.latencies.last ?? 0) * 1000))
+        let samples = result.memory.filter { $0.1 > 0 }
+        if let first = samples.first(where: { $0.0 >= 2 }), let last = samples.last {
+            let peak = samples.map(\.1).max() ?? 0
+            print(String(format: "server memory (RSS): %.1f MiB after warm-up, %.1f MiB at the end, %.1f MiB peak", first.1, last.1, peak))
+            let quarters = stride(from: 0, to: samples.count, by: max(1, samples.count / 6)).map { String(format: "%.0fs %.1f", samples[$0].0, samples[$0].1) }
+            print("  samples (s MiB): " + quarters.joined(separator: ", "))
+        }
+        print("stored in the event log: \(stored) events (acknowledged \(result.events); the excess is warm-up and requests cut at the end)")
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// `trellis serve` in a child process, so its memory is measured on its own.
+final class ServerProcess {
+    let process = Process()
+    let port: Int
+
+    init(database: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["serve", "--db", database, "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The server prints its address once it listens.
+        var text = ""
+        while !text.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw CommandFailure("the server exited before listening") }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let line = text.split(separator: "\n").first { $0.contains("http://") } ?? ""
+        guard let port = line.split(separator: ":").last.flatMap({ Int($0.prefix { $0.isNumber }) }) else {
+            throw CommandFailure("cannot read the server's port from: \(text)")
+        }
+        self.port = port
+    }
+
+    /// Resident memory of a process in MiB, from /proc.
+    static func residentMiB(pid: Int32) -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return kilobytes / 1024
+    }
+
+    func stop() {
+        process.interrupt()
+        process.waitUntilExit()
+    }
+}
