@@ -74,7 +74,8 @@ struct IngestWriter {
         for start in stride(from: 0, to: ids.count, by: 500) {
             let chunk = ids[start..<min(start + 500, ids.count)]
             let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let statement = try db.makeStatement(sql: "SELECT message_id FROM events WHERE source = ? AND message_id IN (\(placeholders))")
+            // Cached by size: batches mostly have the same few sizes, so the query is prepared once.
+            let statement = try db.cachedStatement(sql: "SELECT message_id FROM events WHERE source = ? AND message_id IN (\(placeholders))")
             try statement.setArguments(StatementArguments([source] + chunk.map { $0 as String }))
             let cursor = try String.fetchCursor(statement)
             while let id = try cursor.next() { found.insert(id) }

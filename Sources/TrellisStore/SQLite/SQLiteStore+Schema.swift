@@ -43,7 +43,7 @@ extension SQLiteStore {
                         contact_id INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
                         created_at INTEGER NOT NULL,
                         PRIMARY KEY (kind, value)
-                    );
+                    ) WITHOUT ROWID;
                     CREATE INDEX identities_contact ON identities(contact_id);
 
                     -- Contacts folded into another: their old ids keep answering.
