@@ -44,11 +44,12 @@ struct Demo: AsyncParsableCommand {
                   Admin key  \(adminKey)
                   Write key  \(writeKey)
 
-                  Contacts   curl -s -H 'Authorization: Bearer \(adminKey)' '\(base)/api/v1/contacts?limit=5'
-                  Track      curl -s -u '\(writeKey):' -H 'Content-Type: application/json' \\
-                               -d '{"userId":"u-1","event":"Pricing Viewed"}' \(base)/v1/track
                   A form     \(base)/f/ebook-crm-migration
                   API spec   \(base)/openapi.json     Metrics \(base)/metrics
+
+                For the README's curl examples, paste this into another terminal:
+
+                export TRELLIS=\(base) ADMIN_KEY=\(adminKey) WRITE_KEY=\(writeKey)
 
                 Press Ctrl-C to stop.
                 """)

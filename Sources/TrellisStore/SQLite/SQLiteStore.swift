@@ -21,10 +21,9 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // A 64 MiB page cache and memory-mapped reads: index probes of a growing event log
-            // then cost no read() system calls.
+            // A 64 MiB page cache: the hot index pages of a growing event log stay in memory, and
+            // memory stays bounded (no mmap, whose pages would grow the resident size with the file).
             try db.execute(sql: "PRAGMA cache_size = -65536")
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
             // No checkpoints inside commits: ``noteCommit()`` runs them on their own connection.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             try db.execute(sql: "PRAGMA journal_size_limit = 134217728")
