@@ -19,6 +19,11 @@ public final class SQLiteStore: Store {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            // 1 KiB pages (set when the file is created; no effect on an existing one). Under
+            // ingest, most pages a commit dirties are leaves of the (contact_id, seq) index hit at
+            // random: each costs a page of WAL bytes, so smaller pages cut the write volume. Measured
+            // with `trellis bench`: 4 KiB ~42k events/s p99 ~65 ms, 2 KiB ~52k, 1 KiB ~55k p99 ~47 ms.
+            try db.execute(sql: "PRAGMA page_size = 1024")
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             // A 64 MiB page cache: the hot index pages of a growing event log stay in memory, and
