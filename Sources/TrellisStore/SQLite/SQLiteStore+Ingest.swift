@@ -7,7 +7,7 @@ extension SQLiteStore {
             var writer = try IngestWriter(db: db)
             return try batches.map { try writer.apply($0) }
         }
-        noteCommit()
+        noteCommit(messages: batches.reduce(0) { $0 + $1.messages.count })
         return outcomes
     }
 }
