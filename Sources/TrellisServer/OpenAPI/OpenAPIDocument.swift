@@ -91,54 +91,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -199,54 +164,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -307,54 +237,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -415,54 +310,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -523,54 +383,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -631,54 +456,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -739,54 +529,19 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingBadRequest"
           },
           "401": {
-            "description": "No write key, or an unknown one",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnauthorized"
           },
           "403": {
-            "description": "The key's role may not ingest",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingForbidden"
           },
           "413": {
-            "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingTooLarge"
           },
           "415": {
-            "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/TrackingUnsupportedMediaType"
           }
         }
       }
@@ -859,24 +614,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -915,44 +656,16 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "id is not a positive number",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadId"
           },
           "404": {
-            "description": "No such contact",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ContactNotFound"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       },
@@ -998,14 +711,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such contact",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ContactNotFound"
           },
           "409": {
             "description": "The email belongs to another contact",
@@ -1018,34 +724,13 @@ enum OpenAPIDocument {
             }
           },
           "415": {
-            "description": "Not JSON",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotJSON"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       },
@@ -1064,44 +749,16 @@ enum OpenAPIDocument {
             "description": "Deleted"
           },
           "400": {
-            "description": "id is not a positive number",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadId"
           },
           "404": {
-            "description": "No such contact",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ContactNotFound"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -1160,44 +817,16 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A bad parameter",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadParameter"
           },
           "404": {
-            "description": "No such contact",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ContactNotFound"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -1244,44 +873,16 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A bad parameter",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadParameter"
           },
           "404": {
-            "description": "No such contact",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/ContactNotFound"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -1320,14 +921,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "A bad parameter",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/BadParameter"
           },
           "404": {
             "description": "No such account",
@@ -1340,24 +934,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -1385,24 +965,10 @@ enum OpenAPIDocument {
             }
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       },
@@ -1458,34 +1024,13 @@ enum OpenAPIDocument {
             }
           },
           "415": {
-            "description": "Not JSON",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotJSON"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -1524,34 +1069,13 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such form",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/FormNotFound"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       },
@@ -1597,34 +1121,13 @@ enum OpenAPIDocument {
             }
           },
           "415": {
-            "description": "Not JSON",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/NotJSON"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       },
@@ -1643,34 +1146,13 @@ enum OpenAPIDocument {
             "description": "Deleted"
           },
           "404": {
-            "description": "No such form",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/FormNotFound"
           },
           "401": {
-            "description": "Missing or invalid bearer key",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The key's role does not allow this",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/Forbidden"
           }
         }
       }
@@ -1713,14 +1195,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such form",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/FormNotFound"
           }
         }
       },
@@ -1784,14 +1259,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such form",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/FormNotFound"
           },
           "415": {
             "description": "Neither urlencoded nor JSON",
@@ -1860,14 +1328,7 @@ enum OpenAPIDocument {
             }
           },
           "404": {
-            "description": "No such form",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/FormNotFound"
           }
         }
       }
@@ -2913,6 +2374,128 @@ enum OpenAPIDocument {
         "type": "http",
         "scheme": "bearer",
         "description": "An API key: Authorization: Bearer trk_..."
+      }
+    },
+    "responses": {
+      "TrackingBadRequest": {
+        "description": "Malformed JSON, a missing or invalid field (the error names it), or a message over 32 KB inside a batch",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "TrackingUnauthorized": {
+        "description": "No write key, or an unknown one",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "TrackingForbidden": {
+        "description": "The key's role may not ingest",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "TrackingTooLarge": {
+        "description": "Body over 32 KB (one call) or 500 KB (batch), also after gzip inflation",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "TrackingUnsupportedMediaType": {
+        "description": "Content-Type other than application/json or text/plain, or an unsupported Content-Encoding",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Unauthorized": {
+        "description": "Missing or invalid bearer key",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Forbidden": {
+        "description": "The key's role does not allow this",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "BadId": {
+        "description": "id is not a positive number",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "ContactNotFound": {
+        "description": "No such contact",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "NotJSON": {
+        "description": "Not JSON",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "BadParameter": {
+        "description": "A bad parameter",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "FormNotFound": {
+        "description": "No such form",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
       }
     }
   }
