@@ -21,9 +21,6 @@ struct TrackingController {
         group.post("batch") { request, context in
             try await self.ingest(request, context: context, type: nil)
         }
-        group.post("import") { request, context in
-            try await self.ingest(request, context: context, type: nil)
-        }
     }
 
     func ingest(_ request: Request, context: TrellisRequestContext, type: MessageType?) async throws -> Response {
