@@ -16,7 +16,7 @@ import TrellisStore
           {"name":"company","label":"Company","progressive":true},
           {"name":"title","label":"Job title","progressive":true},
           {"name":"country","label":"Country","progressive":true}],
-         "progressive_max":2,
+         "progressive_max":2, "event":"Ebook Downloaded",
          "consent":{"text":"Email me about CRM migration.","version":"2026-01"}}
         """#
 
@@ -70,6 +70,8 @@ import TrellisStore
         #expect(consent.recordedAt == fixture.clock.now())
         let events = try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 10)
         #expect(events.contains { $0.name == "Form Submitted" && $0.properties["form"] == "ebook" })
+        #expect(events.filter { $0.name == "Form Submitted" }.count == 1)
+        #expect(events.filter { $0.name == "Ebook Downloaded" }.count == 1)
     }
 
     @Test func invalidFieldsAreShownBackAndNothingIsStored() async throws {

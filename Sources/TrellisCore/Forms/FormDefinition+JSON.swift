@@ -49,7 +49,7 @@ extension FormDefinition {
         self.init(
             key: key, title: title, description: try reader.string("description"), submitLabel: try reader.string("submit_label") ?? "Submit",
             successMessage: try reader.string("success_message") ?? "Thank you!", redirect: try reader.string("redirect"), fields: fields,
-            progressiveMax: progressiveMax, consent: consent, event: try reader.string("event") ?? "Form Submitted", stage: stage)
+            progressiveMax: progressiveMax, consent: consent, event: try reader.string("event") ?? FormDefinition.submittedEvent, stage: stage)
     }
 
     public static func isValidKey(_ key: String) -> Bool {

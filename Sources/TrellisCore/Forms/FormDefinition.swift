@@ -25,19 +25,22 @@ public struct FormDefinition: Sendable, Equatable {
     /// How many not-yet-known progressive fields to ask at once.
     public var progressiveMax: Int
     public var consent: FormConsent?
-    /// The event name each submission is logged under.
+    /// An event each submission is also logged under, besides ``submittedEvent``
+    /// (e.g. "Ebook Downloaded"); equal to ``submittedEvent`` when the form names none.
     public var event: String
     /// The lifecycle stage a new contact starts in.
     public var stage: LifecycleStage?
 
     /// The hidden field that people never see and bots fill in.
     public static let honeypotField = "hp_website"
+    /// Every submission is logged as this event, whatever else the form names.
+    public static let submittedEvent = "Form Submitted"
     public static let consentField = "consent"
 
     public init(
         key: String, title: String, description: String? = nil, submitLabel: String = "Submit",
         successMessage: String = "Thank you!", redirect: String? = nil, fields: [FormField], progressiveMax: Int = 2,
-        consent: FormConsent? = nil, event: String = "Form Submitted", stage: LifecycleStage? = .lead
+        consent: FormConsent? = nil, event: String = FormDefinition.submittedEvent, stage: LifecycleStage? = .lead
     ) {
         self.key = key
         self.title = title

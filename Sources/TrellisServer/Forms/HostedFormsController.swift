@@ -82,8 +82,9 @@ struct HostedFormsController {
         }
     }
 
-    /// One submission is an identify (traits, consent evidence) and a `Form Submitted` track,
-    /// stored together; the submission id makes a double-click store it once.
+    /// One submission is an identify (traits, consent evidence), a `Form Submitted` track and, if
+    /// the form names one, its own event, stored together; the submission id makes a double-click
+    /// store it once.
     func makeBatch(
         form: FormDefinition, submission: FormSubmission, anonymousId: String, values: [String: String], request: Request,
         context: TrellisRequestContext, at now: Timestamp
@@ -105,11 +106,22 @@ struct HostedFormsController {
             context: pageContext)
         var properties: [String: JSONValue] = ["form": .string(form.key), "fields": .object(submission.values)]
         if form.consent != nil { properties["consent"] = .bool(submission.consentGiven) }
-        let track = TrackingMessage(
-            type: .track, messageId: "form-\(form.key)-\(submissionId)", anonymousId: anonymousId, name: form.event, properties: properties,
-            context: pageContext)
-        return IngestBatch(
-            source: "forms", receivedAt: now, messages: [IngestMessage(identify, consent: consent, stage: form.stage), IngestMessage(track)])
+        var messages = [
+            IngestMessage(identify, consent: consent, stage: form.stage),
+            IngestMessage(
+                TrackingMessage(
+                    type: .track, messageId: "form-\(form.key)-\(submissionId)", anonymousId: anonymousId, name: FormDefinition.submittedEvent,
+                    properties: properties, context: pageContext)),
+        ]
+        // A form may also name what the submission means ("Ebook Downloaded"), logged beside it.
+        if form.event != FormDefinition.submittedEvent {
+            messages.append(
+                IngestMessage(
+                    TrackingMessage(
+                        type: .track, messageId: "form-\(form.key)-\(submissionId)-event", anonymousId: anonymousId, name: form.event,
+                        properties: properties, context: pageContext)))
+        }
+        return IngestBatch(source: "forms", receivedAt: now, messages: messages)
     }
 
     func respondSuccess(
