@@ -46,7 +46,7 @@ struct FormPage {
         let error = errors.first { $0.field == field.name }
         var attributes = "id=\"\(id)\" name=\"\(HTML.escape(field.name))\""
         if field.required { attributes += " required aria-required=\"true\"" }
-        if let error = error { attributes += " aria-invalid=\"true\" aria-describedby=\"e-\(HTML.escape(field.name))\""; _ = error }
+        if error != nil { attributes += " aria-invalid=\"true\" aria-describedby=\"e-\(HTML.escape(field.name))\"" }
         if let placeholder = field.placeholder { attributes += " placeholder=\"\(HTML.escape(placeholder))\"" }
         let label = "<label for=\"\(id)\">\(HTML.escape(field.label))\(field.required ? " <span aria-hidden=\"true\">*</span>" : "")</label>"
         var control: String
