@@ -22,8 +22,10 @@ public protocol Store: Sendable {
     func contact(id: Int64) async throws -> Contact?
     func contacts(_ query: ContactQuery) async throws -> [Contact]
     func contactId(anonymousId: String) async throws -> Int64?
+    /// Updates the contact (an id merged into another updates the survivor).
     func updateContact(id: Int64, _ patch: ContactPatch, at: Timestamp, actor: String) async throws -> Contact
-    /// Deletes the contact, its identifiers, events and consent records. Returns false if absent.
+    /// Deletes the contact, its identifiers, events and consent records (an id merged into another
+    /// deletes the survivor). Returns false if absent.
     func deleteContact(id: Int64) async throws -> Bool
     /// Newest first; `before` is a `seq` cursor.
     func timeline(contactId: Int64, before: Int64?, limit: Int) async throws -> [StoredEvent]

@@ -49,6 +49,18 @@ import TrellisCore
         #expect(try await fixture.store.contact(id: anonymous)?.id == person)
     }
 
+    @Test func aMergedIdCanBeUpdatedAndDeleted() async throws {
+        let fixture = try await StoreFixture()
+        let anonymous = try #require(try await fixture.ingest([track("p1", anon: "a1")]).contactIds[0])
+        let person = try #require(try await fixture.ingest([identify("i0", user: "u1", traits: [:])]).contactIds[0])
+        try await fixture.ingest([identify("i1", user: "u1", anon: "a1", traits: [:])])
+        let updated = try await fixture.store.updateContact(id: anonymous, ContactPatch(owner: .some("rep")), at: fixture.now, actor: "test")
+        #expect(updated.id == person)
+        #expect(updated.owner == "rep")
+        #expect(try await fixture.store.deleteContact(id: anonymous))
+        #expect(try await fixture.store.contact(id: person) == nil)
+    }
+
     @Test func emailIsUniqueIgnoringCase() async throws {
         let fixture = try await StoreFixture()
         let first = try await fixture.ingest([identify("i1", anon: "a1", traits: ["email": "ada@acme.example"])])

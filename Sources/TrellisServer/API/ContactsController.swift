@@ -78,7 +78,6 @@ struct ContactsController {
             }
             patch.owner = .some(value.stringValue)
         }
-        guard try await services.store.contact(id: id) != nil else { throw APIError.notFound("contact \(id) does not exist") }
         let contact = try await services.store.updateContact(id: id, patch, at: services.clock.now(), actor: key.id)
         return JSONResponse.make(contact.apiJSON)
     }

@@ -8,9 +8,14 @@ extension SQLiteStore {
 
     /// Follows merges: the id of a contact that was folded into another answers with the survivor.
     static func contact(_ db: Database, id: Int64) throws -> Contact? {
-        let resolved = try Int64.fetchOne(db, sql: "SELECT survivor_id FROM contact_merges WHERE absorbed_id = ?", arguments: [id]) ?? id
+        let resolved = try survivor(db, of: id)
         guard let row = try ContactRow.fetch(db, id: resolved) else { return nil }
         return row.contact(anonymousIds: try anonymousIds(db, contactId: resolved))
+    }
+
+    /// The id a contact answers to now: itself, or the contact it was merged into.
+    static func survivor(_ db: Database, of id: Int64) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT survivor_id FROM contact_merges WHERE absorbed_id = ?", arguments: [id]) ?? id
     }
 
     static func anonymousIds(_ db: Database, contactId: Int64) throws -> [String] {
@@ -52,6 +57,7 @@ extension SQLiteStore {
 
     public func updateContact(id: Int64, _ patch: ContactPatch, at: Timestamp, actor: String) async throws -> Contact {
         try await pool.write { db in
+            let id = try Self.survivor(db, of: id)
             guard var row = try ContactRow.fetch(db, id: id) else { throw StoreError.notFound("contact \(id)") }
             var changes: [String: JSONValue] = [:]
             if let email = patch.email {
@@ -95,6 +101,7 @@ extension SQLiteStore {
 
     public func deleteContact(id: Int64) async throws -> Bool {
         try await pool.write { db in
+            let id = try Self.survivor(db, of: id)
             guard try Int64.fetchOne(db, sql: "SELECT id FROM contacts WHERE id = ?", arguments: [id]) != nil else { return false }
             try db.execute(sql: "DELETE FROM events WHERE contact_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM contact_merges WHERE survivor_id = ?", arguments: [id])
