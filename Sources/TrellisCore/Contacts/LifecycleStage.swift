@@ -3,11 +3,20 @@
 /// Names follow the convention marketers know from HubSpot and the seeds (MQL, SAL, SQL); the
 /// labels HubSpot exports ("Marketing Qualified Lead") are understood by ``init(label:)``.
 public enum LifecycleStage: String, Sendable, Codable, CaseIterable, Comparable {
-    case subscriber, lead, mql, sal, sql, opportunity, customer, evangelist, disqualified, other
+    case subscriber, lead, mql, sal, sql, opportunity, customer, evangelist, disqualified, other, recycled
 
     public var rank: Int { Self.allCases.firstIndex(of: self)! }
 
     public static func < (lhs: LifecycleStage, rhs: LifecycleStage) -> Bool { lhs.rank < rhs.rank }
+
+    /// The stages a lead moves forward through; disqualified, recycled and other stand aside.
+    public var isFunnel: Bool { rank <= LifecycleStage.evangelist.rank }
+
+    /// Whether moving from `self` to `target` is a step back in the funnel, which Trellis only
+    /// makes when someone gives a reason (rules never do).
+    public func isBackward(to target: LifecycleStage) -> Bool {
+        isFunnel && target.isFunnel && target < self
+    }
 
     /// The stage a label names: the raw value, HubSpot's export labels and internal names.
     public init?(label: String) {
@@ -23,6 +32,7 @@ public enum LifecycleStage: String, Sendable, Codable, CaseIterable, Comparable 
         case "evangelist": self = .evangelist
         case "disqualified", "unqualified": self = .disqualified
         case "other": self = .other
+        case "recycled", "recycle", "nurture": self = .recycled
         default: return nil
         }
     }
@@ -40,6 +50,7 @@ public enum LifecycleStage: String, Sendable, Codable, CaseIterable, Comparable 
         case .evangelist: "Evangelist"
         case .disqualified: "Disqualified"
         case .other: "Other"
+        case .recycled: "Recycled"
         }
     }
 }
