@@ -49,6 +49,8 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     TrackingController(services: services).register(on: router)
     ContactsController(services: services).register(on: router)
     FormsController(services: services).register(on: router)
+    SegmentsController(services: services).register(on: router)
+    ScoringController(services: services).register(on: router)
     HostedFormsController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in

@@ -10,7 +10,7 @@ import TrellisCore
 /// try await store.migrate()
 /// let outcome = try await store.ingest([batch])
 /// ```
-public protocol Store: Sendable {
+public protocol Store: QualifyStore {
     /// Creates or upgrades the schema. Safe to call on every start.
     func migrate() async throws
     /// Answers once the database does; for health checks.
@@ -66,12 +66,17 @@ public struct ContactPatch: Sendable, Equatable {
     public var traits: [String: JSONValue]?
     public var stage: LifecycleStage??
     public var owner: String??
+    /// Why the stage changed, stored on the stage change event.
+    public var stageReason: String?
 
-    public init(email: String?? = nil, traits: [String: JSONValue]? = nil, stage: LifecycleStage?? = nil, owner: String?? = nil) {
+    public init(
+        email: String?? = nil, traits: [String: JSONValue]? = nil, stage: LifecycleStage?? = nil, owner: String?? = nil, stageReason: String? = nil
+    ) {
         self.email = email
         self.traits = traits
         self.stage = stage
         self.owner = owner
+        self.stageReason = stageReason
     }
 }
 

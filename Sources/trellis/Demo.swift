@@ -15,6 +15,8 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
     @Option(help: "How many leads to seed.") var contacts = 600
     @Option(help: "Form definitions to load.") var forms = "examples/forms"
+    @Option(help: "Segment definitions to load.") var segments = "examples/segments"
+    @Option(help: "The scoring model to use.") var scoring = "examples/scoring/default.yaml"
 
     func run() async throws {
         let path = try SQLiteStore.path(fromURL: db)
@@ -30,8 +32,18 @@ struct Demo: AsyncParsableCommand {
         } else {
             try await store.saveForm(Self.fallbackForm, at: now)
         }
+        try await RuleLoading.load(
+            segments: FileManager.default.fileExists(atPath: segments) ? segments : nil,
+            scoring: FileManager.default.fileExists(atPath: scoring) ? scoring : nil, into: store, at: now)
         let summary = try await DemoSeeder(contacts: contacts, accounts: max(10, contacts / 10)).seed(store, now: now)
         let services = Services(store: store, clock: clock)
+        // Score and segment the seeded history before the first request.
+        try await services.qualify.reload()
+        let qualified = try await services.qualify.drain()
+        let qualifying = try await RuleLoading.startQualifying(services)
+        await services.qualify.waitForRecomputes()
+        defer { qualifying.cancel() }
+        let segmentSummary = try await store.segments().map { "\($0.definition.name) \($0.memberCount)" }.joined(separator: ", ")
         let host = self.host
         let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in
             let base = "http://\(host):\(port)"
@@ -39,6 +51,8 @@ struct Demo: AsyncParsableCommand {
                 """
 
                 Trellis demo: \(summary.contacts) contacts and \(summary.messages) events in \(path)
+                Qualified: \(qualified.scoreChanges) score changes, \(qualified.stageChanges) stage moves
+                Segments:  \(segmentSummary.isEmpty ? "none" : segmentSummary)
 
                   URL        \(base)
                   Admin key  \(adminKey)

@@ -2,7 +2,7 @@
 public enum Role: String, Sendable, Codable, CaseIterable {
     /// Everything, including keys and deletion.
     case admin
-    /// Contacts, accounts and forms: read and edit.
+    /// Contacts, accounts, forms, segments and the scoring model: read and edit.
     case marketer
     /// Contacts and accounts: read, and update owner, stage and traits.
     case sales
@@ -14,9 +14,9 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var permissions: Set<Permission> {
         switch self {
         case .admin: Set(Permission.allCases)
-        case .marketer: [.readContacts, .editContacts, .deleteContacts, .readForms, .manageForms, .ingest]
-        case .sales: [.readContacts, .editContacts, .readForms]
-        case .read: [.readContacts, .readForms]
+        case .marketer: [.readContacts, .editContacts, .deleteContacts, .readForms, .manageForms, .ingest, .readSegments, .manageSegments]
+        case .sales: [.readContacts, .editContacts, .readForms, .readSegments]
+        case .read: [.readContacts, .readForms, .readSegments]
         case .write: [.ingest]
         }
     }
@@ -25,5 +25,5 @@ public enum Role: String, Sendable, Codable, CaseIterable {
 }
 
 public enum Permission: String, Sendable, CaseIterable {
-    case ingest, readContacts, editContacts, deleteContacts, readForms, manageForms, manageKeys
+    case ingest, readContacts, editContacts, deleteContacts, readForms, manageForms, manageKeys, readSegments, manageSegments
 }

@@ -42,7 +42,7 @@ struct ContactsController {
         let id = try Query.id(context)
         let body = try await Query.jsonObject(request)
         let reader = try ObjectReader(.object(body), path: "")
-        try reader.rejectUnknown(["email", "traits", "stage", "owner"])
+        try reader.rejectUnknown(["email", "traits", "stage", "stageReason", "owner"])
         var patch = ContactPatch()
         if let value = body["email"] {
             if value.isNull {
@@ -78,7 +78,17 @@ struct ContactsController {
             }
             patch.owner = .some(value.stringValue)
         }
+        patch.stageReason = try reader.string("stageReason")
+        if case .some(.some(let target)) = patch.stage, patch.stageReason == nil,
+            let current = try await services.store.contact(id: id)?.stage, current.isBackward(to: target)
+        {
+            // Velocity reports rely on the stage history; a step back has to say why.
+            throw APIError(
+                .badRequest, code: "reason_required",
+                message: "moving a contact back from \(current.rawValue) to \(target.rawValue) needs a stageReason", field: "stageReason")
+        }
         let contact = try await services.store.updateContact(id: id, patch, at: services.clock.now(), actor: key.id)
+        services.qualify.notify()
         return JSONResponse.make(contact.apiJSON)
     }
 

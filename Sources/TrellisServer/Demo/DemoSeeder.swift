@@ -71,7 +71,7 @@ public struct DemoSeeder {
             type: .identify, messageId: "demo-\(person)-identify", anonymousId: anonymousId,
             traits: [
                 "email": .string(email), "firstName": .string(firstName), "lastName": .string(lastName), "title": .string(title),
-                "company": .string(company.name), "industry": .string(company.industry), "employees": .int(Int64(company.employees)),
+                "company": .string(company.name), "industry": .string(company.industry), "employees": .int(Int64(company.employees)), "company_size": .int(Int64(company.employees)),
                 "country": .string(company.country), "timezone": .string(company.timezone), "source": .string(source),
             ], originalTimestamp: identifyAt)
         messages.append(identify)

@@ -7,6 +7,8 @@ public final class Services: Sendable {
     public let store: any Store
     public let clock: any TrellisClock
     public let committer: GroupCommitter
+    /// Scores, lifecycle stages and segment memberships, kept current as events arrive.
+    public let qualify: QualifyService
     public let authenticator: KeyAuthenticator
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
@@ -19,7 +21,12 @@ public final class Services: Sendable {
     ) {
         self.store = store
         self.clock = clock
-        self.committer = GroupCommitter(store: store) { batches, messages in metrics.committed(batches: batches, messages: messages) }
+        let qualify = QualifyService(store: store, clock: clock)
+        self.qualify = qualify
+        self.committer = GroupCommitter(store: store) { batches, messages in
+            metrics.committed(batches: batches, messages: messages)
+            qualify.notify()
+        }
         self.authenticator = KeyAuthenticator(store: store)
         self.metrics = metrics
         self.trackingLimits = trackingLimits

@@ -92,7 +92,8 @@ extension SQLiteStore {
             if previousStage != row.stage {
                 let change = TrackingMessage(
                     type: .track, messageId: "stage-api-update-\(id)-\(sequence)", name: "Lifecycle Stage Changed",
-                    properties: ["from": previousStage.map { .string($0.rawValue) } ?? .null, "to": row.stage.map { .string($0.rawValue) } ?? .null, "cause": "api"])
+                    properties: ["from": previousStage.map { .string($0.rawValue) } ?? .null, "to": row.stage.map { .string($0.rawValue) } ?? .null, "cause": "api",
+                        "reason": patch.stageReason.map { .string($0) } ?? .null, "actor": .string(actor)])
                 try writer.appendEvent(change, contactId: id, source: "api", timestamp: at, receivedAt: at)
             }
             return row.contact(anonymousIds: try Self.anonymousIds(db, contactId: id))
@@ -104,6 +105,9 @@ extension SQLiteStore {
             let id = try Self.survivor(db, of: id)
             guard try Int64.fetchOne(db, sql: "SELECT id FROM contacts WHERE id = ?", arguments: [id]) != nil else { return false }
             try db.execute(sql: "DELETE FROM events WHERE contact_id = ?", arguments: [id])
+            for table in ["segment_members", "contact_scores", "score_changes", "contact_checks"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE contact_id = ?", arguments: [id])
+            }
             try db.execute(sql: "DELETE FROM contact_merges WHERE survivor_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [id])
             return true

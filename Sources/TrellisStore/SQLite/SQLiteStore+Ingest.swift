@@ -180,6 +180,11 @@ struct IngestWriter {
             sql: "INSERT INTO contact_merges (absorbed_id, survivor_id, merged_at) VALUES (?, ?, ?) ON CONFLICT (absorbed_id) DO UPDATE SET survivor_id = excluded.survivor_id",
             arguments: [absorbed, survivor, at.millisecondsSinceEpoch])
         try db.execute(sql: "DELETE FROM contacts WHERE id = ?", arguments: [absorbed])
+        // The survivor's memberships and score are worked out again from the combined history.
+        try db.execute(sql: "DELETE FROM segment_members WHERE contact_id = ?", arguments: [absorbed])
+        try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [absorbed])
+        try db.execute(sql: "DELETE FROM score_changes WHERE contact_id = ?", arguments: [absorbed])
+        try db.execute(sql: "DELETE FROM contact_scores WHERE contact_id IN (?, ?)", arguments: [absorbed, survivor])
         if takeEmail { merged.email = from.email }
         try merged.save(db, at: at)
         let event = TrackingMessage(

@@ -116,6 +116,78 @@ extension SQLiteStore {
                     );
                     """)
         }
+        migrator.registerMigration("v2-segments-scoring") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE segments (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        definition TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        computed_version INTEGER NOT NULL DEFAULT 0,
+                        progress_done INTEGER NOT NULL DEFAULT 0,
+                        progress_total INTEGER NOT NULL DEFAULT 0,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE segment_members (
+                        segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+                        contact_id INTEGER NOT NULL,
+                        entered_at INTEGER NOT NULL,
+                        PRIMARY KEY (segment_id, contact_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX segment_members_contact ON segment_members(contact_id);
+
+                    -- The scoring model in force (one row), and each contact's scores under it.
+                    CREATE TABLE scoring_models (
+                        name TEXT PRIMARY KEY,
+                        definition TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE TABLE contact_scores (
+                        contact_id INTEGER PRIMARY KEY,
+                        model TEXT NOT NULL,
+                        fit REAL NOT NULL,
+                        engagement REAL NOT NULL,
+                        engagement_at INTEGER,
+                        grade TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    -- Every change of a score with its reason, for "why is this lead an 85?".
+                    CREATE TABLE score_changes (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        contact_id INTEGER NOT NULL,
+                        model TEXT NOT NULL,
+                        dimension TEXT NOT NULL,
+                        rule TEXT NOT NULL,
+                        points REAL NOT NULL,
+                        reason TEXT NOT NULL,
+                        event_seq INTEGER,
+                        at INTEGER NOT NULL
+                    );
+                    CREATE INDEX score_changes_contact ON score_changes(contact_id, id);
+
+                    -- When each contact must be qualified again even if nothing happens (a window closes).
+                    CREATE TABLE contact_checks (
+                        contact_id INTEGER PRIMARY KEY,
+                        due_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX contact_checks_due ON contact_checks(due_at);
+
+                    -- How far the qualify stage has read the event log.
+                    CREATE TABLE qualify_cursor (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        last_seq INTEGER NOT NULL
+                    );
+                    INSERT INTO qualify_cursor (id, last_seq) VALUES (1, 0);
+
+                    -- Segment computation reads events by the name rules use for them (page calls are
+                    -- "Page Viewed", screen calls "Screen Viewed") and time.
+                    CREATE INDEX events_rule_name_time ON events(\(SQLiteStore.ruleNameSQL), timestamp)
+                        WHERE type IN ('track', 'page', 'screen');
+                    """)
+        }
         return migrator
     }
 }
