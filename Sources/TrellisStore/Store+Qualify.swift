@@ -72,6 +72,8 @@ public struct QualifyReport: Sendable, Equatable {
     public var scoreChanges = 0
     /// True when the pass stopped at its limit and more work is waiting.
     public var more = false
+    /// When each event the pass read was received: the lag from ingest to qualification.
+    public var receivedAt: [Timestamp] = []
 
     public init() {}
 }

@@ -104,12 +104,12 @@ import Testing
         #expect(qualifier.eventNames == ["Page Viewed", "Demo Requested"])
         var facts = person(["title": "VP Marketing", "company_size": 500], stage: .lead)
         var state = ScoreState()
-        var result = qualifier.qualify(&facts, score: &state, newEvents: [], traitsChanged: true, at: now)
+        var result = qualifier.qualify(&facts, score: &state, newEvents: [], changes: .everything, at: now)
         #expect(result.scoreChanges.count == 2 && result.stageChange == nil && result.membership.entered.isEmpty)
         for hour in 1...3 {
             let event = NewEvent(seq: Int64(hour), name: "Page Viewed", fact: EventFact(timestamp: now.adding(milliseconds: Int64(hour) * 60_000), properties: ["path": "/pricing"]))
             facts.record(name: "Page Viewed", event.fact, keep: qualifier.eventWindow)
-            result = qualifier.qualify(&facts, score: &state, newEvents: [event], traitsChanged: false, at: event.fact.timestamp)
+            result = qualifier.qualify(&facts, score: &state, newEvents: [event], changes: FactChanges(eventNames: ["Page Viewed"], activity: true), at: event.fact.timestamp)
             if hour == 3 {  // 35 fit + 3 × 10, a little decayed: just over 60
                 #expect(result.stageChange == StageChange(from: .lead, to: .mql, reason: "Score reached 60"))
                 #expect(result.membership.entered == ["pricing-intent"])
@@ -118,7 +118,7 @@ import Testing
         #expect(facts.contact.stage == .mql)
         // Decay takes the score below 60 after a while, but the stage never moves back by rule.
         let later = try #require(result.nextCheck)
-        result = qualifier.qualify(&facts, score: &state, newEvents: [], traitsChanged: false, at: now.adding(days: 15))
+        result = qualifier.qualify(&facts, score: &state, newEvents: [], changes: .everything, at: now.adding(days: 15))
         #expect(later <= now.adding(days: 15))
         #expect(result.membership.exited == ["pricing-intent"])
         #expect(facts.contact.stage == .mql && result.stageChange == nil)

@@ -51,6 +51,8 @@ public struct SegmentCatalog: Sendable {
     /// How far back events matter (nil: all time).
     public let eventWindow: RuleDuration?
     public let usesAccountAggregates: Bool
+    /// What can change each segment's answer, in the order of `segments`.
+    let dependencies: [RuleDependencies]
     private let evaluator = RuleEvaluator()
 
     /// Fails on a reference to an unknown segment or a cycle of references.
@@ -83,25 +85,89 @@ public struct SegmentCatalog: Sendable {
         let rules = ordered.filter { !$0.match.eventNames.isEmpty }
         eventWindow = rules.contains { $0.match.longestWindow == nil } ? nil : rules.compactMap { $0.match.longestWindow }.max()
         usesAccountAggregates = ordered.contains { $0.match.usesAccountAggregate }
+        dependencies = ordered.map { RuleDependencies($0.match) }
     }
 
-    /// Evaluates every segment for the contact, in dependency order, updating its memberships,
-    /// and reports who entered and left and when to look again.
-    public func evaluate(_ facts: inout ContactFacts, at now: Timestamp) -> MembershipChange {
+    /// Evaluates the segments that `changes` can affect (all of them for ``FactChanges/everything``),
+    /// in dependency order, updating the contact's memberships; reports who entered and left and
+    /// when to look again.
+    public func evaluate(_ facts: inout ContactFacts, at now: Timestamp, changes: FactChanges = .everything) -> MembershipChange {
         var change = MembershipChange()
-        for segment in segments {
+        change.complete = changes.all
+        var moved: Set<String> = []
+        for (segment, dependencies) in zip(segments, dependencies) {
+            guard changes.all || dependencies.affected(by: changes) || !dependencies.segments.isDisjoint(with: moved) else { continue }
             let outcome = evaluator.evaluate(segment.match, for: facts, at: now)
             if let next = outcome.nextCheck { change.nextCheck = min(change.nextCheck ?? next, next) }
             let wasMember = facts.memberships.contains(segment.name)
             if outcome.matched, !wasMember {
                 facts.memberships.insert(segment.name)
                 change.entered.append(segment.name)
+                moved.insert(segment.name)
             } else if !outcome.matched, wasMember {
                 facts.memberships.remove(segment.name)
                 change.exited.append(segment.name)
+                moved.insert(segment.name)
             }
         }
         return change
+    }
+}
+
+/// What changed about a contact since it was last qualified; segments that cannot be affected
+/// are not evaluated again.
+public struct FactChanges: Sendable, Equatable {
+    /// Evaluate everything (a due check, a new rule, a merge).
+    public var all = false
+    /// Names (as rules know them) of new events.
+    public var eventNames: Set<String> = []
+    /// Traits, consent, account or owner may have changed.
+    public var traits = false
+    /// Last seen moved (any new event).
+    public var activity = false
+    public var score = false
+    public var stage = false
+
+    public init(all: Bool = false, eventNames: Set<String> = [], traits: Bool = false, activity: Bool = false, score: Bool = false, stage: Bool = false) {
+        self.all = all
+        self.eventNames = eventNames
+        self.traits = traits
+        self.activity = activity
+        self.score = score
+        self.stage = stage
+    }
+
+    public static let everything = FactChanges(all: true)
+}
+
+/// The inputs a rule reads.
+struct RuleDependencies: Sendable {
+    var events: Set<String> = []
+    var traits = false
+    var activity = false
+    var score = false
+    var stage = false
+    var segments: Set<String> = []
+
+    init(_ rule: Rule) {
+        rule.visit { rule in
+            switch rule {
+            case .event(let condition): events.insert(condition.name)
+            case .trait, .unsubscribed, .consented: traits = true
+            case .seenWithin, .inactive: activity = true
+            case .score: score = true
+            case .stage: stage = true
+            case .inSegment(let name): segments.insert(name)
+            // A colleague's change reaches the contact as a full evaluation; its own traits and events count too.
+            case .account: traits = true
+            default: break
+            }
+        }
+    }
+
+    func affected(by changes: FactChanges) -> Bool {
+        (changes.traits && traits) || (changes.activity && activity) || (changes.score && score) || (changes.stage && stage)
+            || !events.isDisjoint(with: changes.eventNames)
     }
 }
 
@@ -110,10 +176,14 @@ public struct MembershipChange: Sendable, Equatable {
     public var entered: [String] = []
     public var exited: [String] = []
     public var nextCheck: Timestamp?
+    /// Whether every segment was evaluated; if not, `nextCheck` covers only those that were,
+    /// and an earlier scheduled check must be kept.
+    public var complete = true
 
-    public init(entered: [String] = [], exited: [String] = [], nextCheck: Timestamp? = nil) {
+    public init(entered: [String] = [], exited: [String] = [], nextCheck: Timestamp? = nil, complete: Bool = true) {
         self.entered = entered
         self.exited = exited
         self.nextCheck = nextCheck
+        self.complete = complete
     }
 }

@@ -11,6 +11,8 @@ public struct Qualifier: Sendable {
     /// How far back those events matter (nil: all time).
     public let eventWindow: RuleDuration?
     private let evaluator = RuleEvaluator()
+    /// What can change each stage rule's answer: rules that cannot have changed are not evaluated.
+    private let stageDependencies: [RuleDependencies]
 
     public init(catalog: SegmentCatalog, model: ScoringModel?) {
         self.catalog = catalog
@@ -22,37 +24,47 @@ public struct Qualifier: Sendable {
             windows.append(rule.when.longestWindow)
         }
         eventNames = names
+        stageDependencies = (model?.stages ?? []).map { RuleDependencies($0.when) }
         eventWindow = windows.contains { $0 == nil } ? nil : windows.compactMap { $0 }.max()
     }
 
     /// Updates `facts` (stage, scores, memberships) and `score`, and reports what changed.
     /// `newEvents` are scored; the caller has already added them to `facts` if their name matters.
+    /// Only segments that `changes` can affect are evaluated again.
     public func qualify(
-        _ facts: inout ContactFacts, score: inout ScoreState, newEvents: [NewEvent], traitsChanged: Bool, at now: Timestamp
+        _ facts: inout ContactFacts, score: inout ScoreState, newEvents: [NewEvent], changes: FactChanges, at now: Timestamp
     ) -> Qualification {
         var result = Qualification()
+        var changes = changes
         let before = facts.memberships
         if let scorer {
-            if traitsChanged { result.scoreChanges += scorer.scoreFit(facts, state: &score, at: now) }
+            if changes.traits || changes.all { result.scoreChanges += scorer.scoreFit(facts, state: &score, at: now) }
             for event in newEvents {
                 guard let name = event.name else { continue }
                 result.scoreChanges += scorer.scoreEvent(name: name, event.fact, seq: event.seq, state: &score)
             }
             result.scoreChanges += scorer.scoreInactivity(lastSeen: facts.contact.lastSeen, state: &score, at: now)
             facts.scores = scorer.readings(score, at: now)
+            if !result.scoreChanges.isEmpty { changes.score = true }
             if let due = scorer.nextInactivityPenalty(lastSeen: facts.contact.lastSeen, state: score) { result.wake(at: due, after: now) }
         }
-        var membership = catalog.evaluate(&facts, at: now)
-        if let move = stageMove(facts, at: now, result: &result) {
+        let membership = catalog.evaluate(&facts, at: now, changes: changes)
+        if let next = membership.nextCheck { result.wake(at: next, after: now) }
+        changes.stage = false
+        var segmentsMoved = changes
+        segmentsMoved.all = changes.all || facts.memberships != before
+        if stageDependencies.contains(where: { segmentsMoved.all || $0.affected(by: changes) }), let move = stageMove(facts, at: now, result: &result) {
             result.stageChange = move
             facts.contact.stage = move.to
-            membership = catalog.evaluate(&facts, at: now)
+            let again = catalog.evaluate(&facts, at: now, changes: FactChanges(stage: true))
+            if let next = again.nextCheck { result.wake(at: next, after: now) }
         }
-        if let next = membership.nextCheck { result.wake(at: next, after: now) }
         let after = facts.memberships
-        result.membership = MembershipChange(
-            entered: catalog.segments.map(\.name).filter { after.contains($0) && !before.contains($0) },
-            exited: catalog.segments.map(\.name).filter { before.contains($0) && !after.contains($0) }, nextCheck: result.nextCheck)
+        result.membership = MembershipChange(nextCheck: result.nextCheck, complete: membership.complete)
+        if after != before {
+            result.membership.entered = catalog.segments.map(\.name).filter { after.contains($0) && !before.contains($0) }
+            result.membership.exited = catalog.segments.map(\.name).filter { before.contains($0) && !after.contains($0) }
+        }
         return result
     }
 

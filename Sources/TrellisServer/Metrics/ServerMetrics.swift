@@ -1,6 +1,7 @@
 import Hummingbird
 import Prometheus
 import TrellisCore
+import TrellisStore
 
 /// The Prometheus metrics Trellis exposes at `GET /metrics`.
 public final class ServerMetrics: Sendable {
@@ -21,6 +22,23 @@ public final class ServerMetrics: Sendable {
             descriptor: .init(namespace: "trellis", metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer a request"),
             labels: [("route", route)], buckets: latencyBuckets
         ).record(duration)
+    }
+
+    /// Time from an event's receipt to the end of the qualify pass that read it.
+    func qualified(_ report: QualifyReport, lagsMilliseconds: [Int64]) {
+        let histogram = registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "trellis", metricName: "qualify_lag", unitName: "seconds", helpText: "Time from ingest to updated scores and memberships"),
+            buckets: [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+                .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10)])
+        for lag in lagsMilliseconds { histogram.record(.milliseconds(lag)) }
+        let changes: [(String, Int)] = [("entered", report.entered), ("exited", report.exited), ("stage", report.stageChanges), ("score", report.scoreChanges)]
+        for (kind, count) in changes where count > 0 {
+            registry.makeCounter(
+                descriptor: .init(namespace: "trellis", metricName: "qualify_changes", unitName: "total", helpText: "Segment entries and exits, stage moves and score changes"),
+                labels: [("kind", kind)]
+            ).increment(by: Int64(count))
+        }
     }
 
     func eventsIngested(_ count: Int, type: MessageType) {

@@ -11,6 +11,7 @@ public actor QualifyService {
     let store: any Store
     let clock: any TrellisClock
     let logger: Logger
+    let metrics: ServerMetrics?
     public private(set) var qualifier: Qualifier
     private var recomputes: [Int64: Task<Void, Never>] = [:]
     private var progress: [Int64: (done: Int, total: Int)] = [:]
@@ -19,8 +20,9 @@ public actor QualifyService {
     /// Passes run and their figures, for /metrics.
     public private(set) var lastReport = QualifyReport()
 
-    public init(store: any Store, clock: any TrellisClock, logger: Logger = Logger(label: "trellis.qualify")) {
+    public init(store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, logger: Logger = Logger(label: "trellis.qualify")) {
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.logger = logger
         self.qualifier = Qualifier(catalog: try! SegmentCatalog([]), model: nil)
@@ -42,6 +44,8 @@ public actor QualifyService {
         var total = QualifyReport()
         while true {
             let report = try await store.qualify(with: qualifier, at: clock.now(), limit: limit)
+            let finished = clock.now()
+            metrics?.qualified(report, lagsMilliseconds: report.receivedAt.map { max(0, finished.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) })
             total.events += report.events
             total.contacts += report.contacts
             total.dueChecks += report.dueChecks

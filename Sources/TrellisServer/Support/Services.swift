@@ -21,7 +21,7 @@ public final class Services: Sendable {
     ) {
         self.store = store
         self.clock = clock
-        let qualify = QualifyService(store: store, clock: clock)
+        let qualify = QualifyService(store: store, clock: clock, metrics: metrics)
         self.qualify = qualify
         self.committer = GroupCommitter(store: store) { batches, messages in
             metrics.committed(batches: batches, messages: messages)

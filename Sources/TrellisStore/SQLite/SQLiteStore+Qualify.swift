@@ -63,24 +63,28 @@ struct QualifyPass {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT seq, contact_id, type, \(SQLiteStore.ruleNameSQL), properties, timestamp, source FROM events
+                SELECT seq, contact_id, type, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at FROM events
                 WHERE seq > ? ORDER BY seq LIMIT ?
                 """, arguments: [cursor, limit])
         report.more = rows.count == limit
         var order: [Int64] = []
-        var work: [Int64: (events: [NewEvent], traitsChanged: Bool)] = [:]
+        var work: [Int64: (events: [NewEvent], changes: FactChanges)] = [:]
         var lastSeq = cursor
         let scored = Set(qualifier.scorer?.model.engagement.map(\.event) ?? [])
         for row in rows {
             lastSeq = row[0]
             guard let rawId: Int64 = row[1], (row[6] as String) != Self.ownSource else { continue }
             report.events += 1
+            report.receivedAt.append(Timestamp(millisecondsSinceEpoch: row[7]))
             let id = try SQLiteStore.survivor(db, of: rawId)
             if work[id] == nil { order.append(id) }
-            var entry = work[id] ?? ([], false)
+            var entry = work[id] ?? ([], FactChanges(activity: true))
             let type: String = row[2]
             let name: String? = row[3]
-            if type == "identify" || type == "group" || name.map(Self.profileEvents.contains) == true { entry.traitsChanged = true }
+            if type == "identify" || type == "group" || name.map(Self.profileEvents.contains) == true { entry.changes.traits = true }
+            if let name { entry.changes.eventNames.insert(name) }
+            // A stage set through the API or a CRM is also a profile change.
+            if name == QualifyEvents.stageChanged { entry.changes.stage = true }
             if let name, scored.contains(name) {
                 let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[5]), properties: try JSONValue.column(row[4], "events.properties"))
                 entry.events.append(NewEvent(seq: row[0], name: name, fact: fact))
@@ -93,17 +97,17 @@ struct QualifyPass {
         if due.count == limit { report.more = true }
         for id in due where work[id] == nil {
             order.append(id)
-            work[id] = ([], false)
+            work[id] = ([], .everything)
         }
         var colleagues: [Int64] = []
         for id in order {
             let entry = work[id]!
-            if let accountId = try qualifyContact(id, newEvents: entry.events, traitsChanged: entry.traitsChanged), qualifier.catalog.usesAccountAggregates {
+            if let accountId = try qualifyContact(id, newEvents: entry.events, changes: entry.changes), qualifier.catalog.usesAccountAggregates {
                 colleagues += try Int64.fetchAll(db, sql: "SELECT id FROM contacts WHERE account_id = ? LIMIT 500", arguments: [accountId])
             }
         }
         // A colleague's event can change an account aggregate for everyone at the account.
-        for id in Set(colleagues) where work[id] == nil { _ = try qualifyContact(id, newEvents: [], traitsChanged: false) }
+        for id in Set(colleagues) where work[id] == nil { _ = try qualifyContact(id, newEvents: [], changes: .everything) }
         report.contacts = order.count
         let newCursor = report.more ? lastSeq : max(lastSeq, try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0)
         try db.execute(sql: "UPDATE qualify_cursor SET last_seq = ? WHERE id = 1", arguments: [newCursor])
@@ -111,7 +115,7 @@ struct QualifyPass {
     }
 
     /// Qualifies one contact; returns its account id.
-    mutating func qualifyContact(_ id: Int64, newEvents: [NewEvent], traitsChanged: Bool) throws -> Int64? {
+    mutating func qualifyContact(_ id: Int64, newEvents: [NewEvent], changes: FactChanges) throws -> Int64? {
         guard let row = try ContactRow.fetch(db, id: id) else {
             try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [id])
             return nil
@@ -119,7 +123,7 @@ struct QualifyPass {
         var facts = try FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames).facts(for: row, at: now, withColleagues: true)
         var state = ScoreState()
         var events = newEvents
-        var traitsChanged = traitsChanged
+        var changes = changes
         if let scorer = qualifier.scorer {
             let stored = try Row.fetchOne(db, sql: "SELECT model, state FROM contact_scores WHERE contact_id = ?", arguments: [id])
             if let stored, (stored[0] as String) == scorer.model.name {
@@ -128,10 +132,10 @@ struct QualifyPass {
                 // No score under this model yet: score the whole history once.
                 try db.execute(sql: "DELETE FROM score_changes WHERE contact_id = ? AND model = ?", arguments: [id, scorer.model.name])
                 events = try history(of: id, names: Set(scorer.model.engagement.map(\.event)))
-                traitsChanged = true
+                changes = .everything
             }
         }
-        let result = qualifier.qualify(&facts, score: &state, newEvents: events, traitsChanged: traitsChanged, at: now)
+        let result = qualifier.qualify(&facts, score: &state, newEvents: events, changes: changes, at: now)
         try write(result, contactId: id, state: state)
         return row.accountId
     }
@@ -194,12 +198,21 @@ struct QualifyPass {
             }
             report.scoreChanges += result.scoreChanges.count
         }
-        if let next = result.nextCheck {
+        if result.membership.complete {
+            if let next = result.nextCheck {
+                try db.execute(
+                    sql: "INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET due_at = excluded.due_at",
+                    arguments: [contactId, next.millisecondsSinceEpoch])
+            } else {
+                try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [contactId])
+            }
+        } else if let next = result.nextCheck {
+            // Only some segments were evaluated: keep an earlier check that others may need.
             try db.execute(
-                sql: "INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET due_at = excluded.due_at",
-                arguments: [contactId, next.millisecondsSinceEpoch])
-        } else {
-            try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [contactId])
+                sql: """
+                    INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?)
+                    ON CONFLICT (contact_id) DO UPDATE SET due_at = CASE WHEN contact_checks.due_at > ? THEN min(contact_checks.due_at, excluded.due_at) ELSE excluded.due_at END
+                    """, arguments: [contactId, next.millisecondsSinceEpoch, now.millisecondsSinceEpoch])
         }
     }
 

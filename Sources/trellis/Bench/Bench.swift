@@ -8,8 +8,16 @@ import TrellisCore
 import TrellisServer
 import TrellisStore
 
+/// `trellis bench`: benchmarks that print figures. `ingest` is the default.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        abstract: "Benchmarks that print figures: ingest (default), qualify, segments.",
+        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self], defaultSubcommand: BenchIngest.self)
+}
+
+struct BenchIngest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
         abstract: "Measure ingest throughput, latency and memory; prints the figures.",
         discussion: """
             Starts `trellis serve` on a fresh SQLite store in a child process, drives it over keep-alive \
