@@ -191,9 +191,9 @@ func matches(_ text: String, _ facts: ContactFacts, at time: Timestamp = now) th
         }
         let text = #"{"account":{"contacts":{"gte":3},"match":{"event":"Webinar Attended","within":"7d"}}}"#
         var facts = colleague(1, attended: true)
-        facts.colleagues = [colleague(2, attended: true), colleague(3, attended: false)]
+        facts.others = [colleague(2, attended: true), colleague(3, attended: false)]
         #expect(try !matches(text, facts))
-        facts.colleagues.append(colleague(4, attended: true))
+        facts.others.append(colleague(4, attended: true))
         let outcome = RuleEvaluator().evaluate(try rule(text), for: facts, at: now)
         #expect(outcome.matched)
         #expect(outcome.nextCheck == now.adding(days: 5).adding(milliseconds: 1))

@@ -149,11 +149,12 @@ public struct RuleEvaluator: Sendable {
             return false
         }
         var inner = Trace(explaining: false)
-        let members = subject.accountMembers()
-        let count = members.reduce(0) { $0 + (evaluate(aggregate.match, $1, now, &inner) ? 1 : 0) }
+        var count = evaluate(aggregate.match, subject, now, &inner) ? 1 : 0
+        let colleagues = subject.colleagues()
+        for colleague in colleagues where evaluate(aggregate.match, colleague, now, &inner) { count += 1 }
         if let next = inner.next { trace.wake(at: next, after: now) }
         let held = aggregate.contacts.allSatisfy { $0.holds(.int(Int64(count)), at: now, next: &trace.next) }
-        trace.note(held, "\(count) of the account's \(members.count) contacts match (needs \(aggregate.contacts.map(\.description).joined(separator: ", ")))")
+        trace.note(held, "\(count) of the account's \(colleagues.count + 1) contacts match (needs \(aggregate.contacts.map(\.description).joined(separator: ", ")))")
         return held
     }
 

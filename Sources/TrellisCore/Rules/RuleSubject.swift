@@ -11,8 +11,8 @@ public protocol RuleSubject {
     func events(named name: String) -> [EventFact]
     func score(_ dimension: ScoreDimension) -> ScoreReading?
     func isMember(of segment: String) -> Bool
-    /// The contacts of the same account, this one included, for account aggregates.
-    func accountMembers() -> [Self]
+    /// The other contacts of the same account, for account aggregates.
+    func colleagues() -> [Self]
 }
 
 /// The part of an event a rule can test.
@@ -58,24 +58,24 @@ public struct ContactFacts: RuleSubject, Sendable {
     public var eventsByName: [String: [EventFact]]
     public var scores: [ScoreDimension: ScoreReading]
     public var memberships: Set<String>
-    public var colleagues: [ContactFacts]
+    public var others: [ContactFacts]
 
     public init(
         contact: Contact, account: Account? = nil, eventsByName: [String: [EventFact]] = [:], scores: [ScoreDimension: ScoreReading] = [:],
-        memberships: Set<String> = [], colleagues: [ContactFacts] = []
+        memberships: Set<String> = [], others: [ContactFacts] = []
     ) {
         self.contact = contact
         self.account = account
         self.eventsByName = eventsByName
         self.scores = scores
         self.memberships = memberships
-        self.colleagues = colleagues
+        self.others = others
     }
 
     public func events(named name: String) -> [EventFact] { eventsByName[name] ?? [] }
     public func score(_ dimension: ScoreDimension) -> ScoreReading? { scores[dimension] }
     public func isMember(of segment: String) -> Bool { memberships.contains(segment) }
-    public func accountMembers() -> [ContactFacts] { [self] + colleagues }
+    public func colleagues() -> [ContactFacts] { others }
 
     /// Adds an event; events older than `keep` before it are dropped from that name's list.
     public mutating func record(name: String, _ fact: EventFact, keep: RuleDuration?) {

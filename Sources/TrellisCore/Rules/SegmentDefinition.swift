@@ -88,6 +88,13 @@ public struct SegmentCatalog: Sendable {
         dependencies = ordered.map { RuleDependencies($0.match) }
     }
 
+    /// Whether evaluating for `changes` reaches an account rule, which needs the colleagues loaded.
+    public func needsColleagues(for changes: FactChanges) -> Bool {
+        zip(segments, dependencies).contains { segment, dependencies in
+            segment.match.usesAccountAggregate && (changes.all || dependencies.affected(by: changes) || !dependencies.segments.isEmpty)
+        }
+    }
+
     /// Evaluates the segments that `changes` can affect (all of them for ``FactChanges/everything``),
     /// in dependency order, updating the contact's memberships; reports who entered and left and
     /// when to look again.

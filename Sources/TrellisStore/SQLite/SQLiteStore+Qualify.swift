@@ -102,7 +102,7 @@ struct QualifyPass {
         var colleagues: [Int64] = []
         for id in order {
             let entry = work[id]!
-            if let accountId = try qualifyContact(id, newEvents: entry.events, changes: entry.changes), qualifier.catalog.usesAccountAggregates {
+            if let accountId = try qualifyContact(id, newEvents: entry.events, changes: entry.changes), qualifier.catalog.needsColleagues(for: entry.changes) {
                 colleagues += try Int64.fetchAll(db, sql: "SELECT id FROM contacts WHERE account_id = ? LIMIT 500", arguments: [accountId])
             }
         }
@@ -120,10 +120,9 @@ struct QualifyPass {
             try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [id])
             return nil
         }
-        var facts = try FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames).facts(for: row, at: now, withColleagues: true)
+        var changes = changes
         var state = ScoreState()
         var events = newEvents
-        var changes = changes
         if let scorer = qualifier.scorer {
             let stored = try Row.fetchOne(db, sql: "SELECT model, state FROM contact_scores WHERE contact_id = ?", arguments: [id])
             if let stored, (stored[0] as String) == scorer.model.name {
@@ -135,6 +134,8 @@ struct QualifyPass {
                 changes = .everything
             }
         }
+        let loader = FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames)
+        var facts = try loader.facts(for: row, at: now, withColleagues: qualifier.catalog.needsColleagues(for: changes))
         let result = qualifier.qualify(&facts, score: &state, newEvents: events, changes: changes, at: now)
         try write(result, contactId: id, state: state)
         return row.accountId
@@ -239,7 +240,7 @@ struct FactsLoader {
                 let others = try Row.fetchAll(
                     db, sql: "SELECT \(ContactRow.columns) FROM contacts WHERE account_id = ? AND id <> ? ORDER BY id LIMIT 500",
                     arguments: [accountId, row.id])
-                facts.colleagues = try others.map { try self.facts(for: try ContactRow(row: $0), at: now, withColleagues: false) }
+                facts.others = try others.map { try self.facts(for: try ContactRow(row: $0), at: now, withColleagues: false) }
             }
         }
         if !qualifier.eventNames.isEmpty {

@@ -48,7 +48,7 @@ struct SegmentScan {
             for (_, group) in grouped {
                 for (index, member) in group.enumerated() {
                     var facts = member
-                    facts.colleagues = group.enumerated().filter { $0.offset != index }.map(\.element)
+                    facts.others = group.enumerated().filter { $0.offset != index }.map(\.element)
                     visit(facts.contact.id, evaluator.evaluate(rule, for: facts, at: now))
                 }
             }

@@ -40,13 +40,16 @@ struct BenchQualify: AsyncParsableCommand {
                 people[contact].record(name: name, event.fact, keep: qualifier.eventWindow)
                 people[contact].contact.lastSeen = event.fact.timestamp
             }
-            if qualifier.catalog.usesAccountAggregates {
-                let first = contact - contact % accountSize
-                people[contact].colleagues = (first..<min(first + accountSize, contacts)).filter { $0 != contact }.map { people[$0] }
-            }
             let touched = FactChanges(eventNames: [event.name ?? ""], activity: true)
+            if qualifier.catalog.needsColleagues(for: touched) {
+                let first = contact - contact % accountSize
+                var others: [ContactFacts] = []
+                others.reserveCapacity(accountSize)
+                for index in first..<min(first + accountSize, contacts) where index != contact { others.append(people[index]) }
+                people[contact].others = others
+            }
             let result = qualifier.qualify(&people[contact], score: &scores[contact], newEvents: [event], changes: touched, at: event.fact.timestamp)
-            people[contact].colleagues = []
+            people[contact].others = []
             entered += result.membership.entered.count
             exited += result.membership.exited.count
             stages += result.stageChange == nil ? 0 : 1
