@@ -32,6 +32,12 @@ enum OpenAPIDocument {
     },
     {
       "name": "Operations"
+    },
+    {
+      "name": "Segments"
+    },
+    {
+      "name": "Scoring"
     }
   ],
   "paths": {
@@ -1407,6 +1413,602 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/segments": {
+      "get": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "List segments with member counts and computation status",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The segments",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SegmentList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "post": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "Create a segment; its membership is computed over all contacts in the background",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "201": {
+            "description": "Created; status.state is computing until the full computation ends",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Segment"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The definition is invalid: `field` is the path in the rule (`match.all[1].within`); YAML bodies also get `line`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "in_segment names an unknown segment",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "409": {
+            "description": "A segment of that name exists",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SegmentDefinition"
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "type": "string",
+                "description": "The same definition as YAML; errors then carry the line."
+              }
+            }
+          }
+        },
+        "description": "The rule language is described in docs/rules.md. Body as JSON, or as YAML with Content-Type application/yaml."
+      }
+    },
+    "/api/v1/segments/preview": {
+      "post": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "Count who matches a rule now, without saving it",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The count",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SegmentPreview"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The definition is invalid: `field` is the path in the rule (`match.all[1].within`); YAML bodies also get `line`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "in_segment names an unknown segment",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "type": "object",
+                "required": [
+                  "match"
+                ],
+                "properties": {
+                  "match": {
+                    "$ref": "#/components/schemas/Rule"
+                  }
+                }
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "type": "string"
+              }
+            }
+          }
+        }
+      }
+    },
+    "/api/v1/segments/{id}": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      ],
+      "get": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "Get a segment",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The segment",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Segment"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadId"
+          },
+          "404": {
+            "$ref": "#/components/responses/SegmentNotFound"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "put": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "Replace a segment's rule (the name stays); membership is computed again",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The segment",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Segment"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The definition is invalid: `field` is the path in the rule (`match.all[1].within`); YAML bodies also get `line`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "404": {
+            "$ref": "#/components/responses/SegmentNotFound"
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SegmentDefinition"
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "type": "string",
+                "description": "The same definition as YAML; errors then carry the line."
+              }
+            }
+          }
+        }
+      },
+      "delete": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "Delete a segment",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "Deleted"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadId"
+          },
+          "404": {
+            "$ref": "#/components/responses/SegmentNotFound"
+          },
+          "409": {
+            "description": "Another segment refers to it with in_segment",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/segments/{id}/contacts": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        {
+          "name": "limit",
+          "in": "query",
+          "schema": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 500
+          }
+        },
+        {
+          "name": "cursor",
+          "in": "query",
+          "schema": {
+            "type": "string"
+          }
+        }
+      ],
+      "get": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "The segment's members, in contact id order",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of members",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ContactPage"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadParameter"
+          },
+          "404": {
+            "$ref": "#/components/responses/SegmentNotFound"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/contacts/{id}/segments": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      ],
+      "get": {
+        "tags": [
+          "Segments"
+        ],
+        "summary": "The contact's segments, and why each rule holds or not, condition by condition",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Memberships with explanations",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ContactSegments"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadId"
+          },
+          "404": {
+            "$ref": "#/components/responses/ContactNotFound"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/contacts/{id}/score": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "integer",
+            "minimum": 1
+          }
+        }
+      ],
+      "get": {
+        "tags": [
+          "Scoring"
+        ],
+        "summary": "The contact's fit grade, engagement and score, with the top reasons in words",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The score",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ContactScore"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadId"
+          },
+          "404": {
+            "description": "No such contact, or no scoring model is set",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/api/v1/scoring-model": {
+      "get": {
+        "tags": [
+          "Scoring"
+        ],
+        "summary": "The scoring model in force",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The model as written",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScoringModel"
+                }
+              }
+            }
+          },
+          "404": {
+            "description": "No model is set",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      },
+      "put": {
+        "tags": [
+          "Scoring"
+        ],
+        "summary": "Put a scoring model in force; every contact is scored again from its history",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The model",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ScoringModel"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "The definition is invalid: `field` is the path in the rule (`match.all[1].within`); YAML bodies also get `line`.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        },
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ScoringModel"
+              }
+            },
+            "application/yaml": {
+              "schema": {
+                "type": "string"
+              }
+            }
+          }
+        }
+      }
     }
   },
   "components": {
@@ -2001,6 +2603,10 @@ enum OpenAPIDocument {
               "string",
               "null"
             ]
+          },
+          "stageReason": {
+            "type": "string",
+            "description": "Required when the stage moves back in the funnel; stored on the stage change event."
           }
         }
       },
@@ -2362,6 +2968,340 @@ enum OpenAPIDocument {
             }
           }
         }
+      },
+      "Rule": {
+        "type": "object",
+        "description": "A condition in the rule language (docs/rules.md): all / any / not, trait, event (where, count, within), last_seen, inactive, stage, score / fit / engagement / grade, unsubscribed, consented, in_segment, opened / clicked, account.",
+        "additionalProperties": true
+      },
+      "SegmentDefinition": {
+        "type": "object",
+        "required": [
+          "name",
+          "match"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string",
+            "pattern": "^[a-z0-9_-]{1,64}$"
+          },
+          "description": {
+            "type": "string"
+          },
+          "match": {
+            "$ref": "#/components/schemas/Rule"
+          }
+        }
+      },
+      "Segment": {
+        "type": "object",
+        "required": [
+          "id",
+          "name",
+          "match",
+          "version",
+          "members",
+          "status",
+          "createdAt",
+          "updatedAt"
+        ],
+        "properties": {
+          "id": {
+            "type": "integer"
+          },
+          "name": {
+            "type": "string"
+          },
+          "description": {
+            "type": [
+              "string",
+              "null"
+            ]
+          },
+          "match": {
+            "$ref": "#/components/schemas/Rule"
+          },
+          "version": {
+            "type": "integer"
+          },
+          "members": {
+            "type": "integer"
+          },
+          "status": {
+            "type": "object",
+            "required": [
+              "state"
+            ],
+            "properties": {
+              "state": {
+                "type": "string",
+                "enum": [
+                  "ready",
+                  "computing",
+                  "pending"
+                ]
+              },
+              "done": {
+                "type": "integer"
+              },
+              "total": {
+                "type": "integer"
+              }
+            }
+          },
+          "createdAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "updatedAt": {
+            "type": "string",
+            "format": "date-time"
+          }
+        }
+      },
+      "SegmentList": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Segment"
+            }
+          }
+        }
+      },
+      "SegmentPreview": {
+        "type": "object",
+        "required": [
+          "matching",
+          "contacts",
+          "sample"
+        ],
+        "properties": {
+          "matching": {
+            "type": "integer"
+          },
+          "contacts": {
+            "type": "integer"
+          },
+          "sample": {
+            "type": "array",
+            "items": {
+              "type": "integer"
+            }
+          }
+        }
+      },
+      "RuleReason": {
+        "type": "object",
+        "required": [
+          "held",
+          "text",
+          "depth"
+        ],
+        "properties": {
+          "held": {
+            "type": "boolean"
+          },
+          "text": {
+            "type": "string"
+          },
+          "depth": {
+            "type": "integer"
+          }
+        }
+      },
+      "ContactSegments": {
+        "type": "object",
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "type": "object",
+              "required": [
+                "segment",
+                "member",
+                "why"
+              ],
+              "properties": {
+                "segment": {
+                  "type": "string"
+                },
+                "member": {
+                  "type": "boolean"
+                },
+                "since": {
+                  "type": [
+                    "string",
+                    "null"
+                  ],
+                  "format": "date-time"
+                },
+                "matchesNow": {
+                  "type": [
+                    "boolean",
+                    "null"
+                  ]
+                },
+                "why": {
+                  "type": "array",
+                  "items": {
+                    "$ref": "#/components/schemas/RuleReason"
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "ScoreReason": {
+        "type": "object",
+        "required": [
+          "rule",
+          "dimension",
+          "points",
+          "times",
+          "lastAt",
+          "text"
+        ],
+        "properties": {
+          "rule": {
+            "type": "string"
+          },
+          "dimension": {
+            "type": "string",
+            "enum": [
+              "fit",
+              "engagement"
+            ]
+          },
+          "points": {
+            "type": "number"
+          },
+          "times": {
+            "type": "integer"
+          },
+          "lastAt": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "text": {
+            "type": "string"
+          }
+        }
+      },
+      "ScoreChange": {
+        "type": "object",
+        "required": [
+          "dimension",
+          "rule",
+          "points",
+          "reason",
+          "at"
+        ],
+        "properties": {
+          "dimension": {
+            "type": "string",
+            "enum": [
+              "fit",
+              "engagement"
+            ]
+          },
+          "rule": {
+            "type": "string"
+          },
+          "points": {
+            "type": "number"
+          },
+          "reason": {
+            "type": "string"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "eventSeq": {
+            "type": [
+              "integer",
+              "null"
+            ]
+          }
+        }
+      },
+      "ContactScore": {
+        "type": "object",
+        "required": [
+          "model",
+          "grade",
+          "fit",
+          "engagement",
+          "score",
+          "label",
+          "reasons",
+          "changes"
+        ],
+        "properties": {
+          "model": {
+            "type": "string"
+          },
+          "grade": {
+            "type": "string",
+            "enum": [
+              "A",
+              "B",
+              "C",
+              "D"
+            ]
+          },
+          "fit": {
+            "type": "number"
+          },
+          "engagement": {
+            "type": "number",
+            "description": "After decay, as of now"
+          },
+          "score": {
+            "type": "number",
+            "description": "fit + engagement"
+          },
+          "label": {
+            "type": "string",
+            "description": "Grade and engagement together, e.g. A72"
+          },
+          "reasons": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ScoreReason"
+            }
+          },
+          "changes": {
+            "type": "array",
+            "description": "The 20 latest changes, newest first",
+            "items": {
+              "$ref": "#/components/schemas/ScoreChange"
+            }
+          }
+        }
+      },
+      "ScoringModel": {
+        "type": "object",
+        "required": [
+          "model"
+        ],
+        "description": "A scoring model (docs/rules.md#scoring): fit, engagement, inactivity, decay, grades, stages.",
+        "additionalProperties": true,
+        "properties": {
+          "model": {
+            "type": "string"
+          }
+        }
       }
     },
     "securitySchemes": {
@@ -2489,6 +3429,16 @@ enum OpenAPIDocument {
       },
       "FormNotFound": {
         "description": "No such form",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "SegmentNotFound": {
+        "description": "No such segment",
         "content": {
           "application/json": {
             "schema": {

@@ -59,6 +59,12 @@ struct QualifyPass {
     static let profileEvents: Set<String> = ["Contact Updated", "Contacts Merged"]
 
     mutating func run(limit: Int) throws -> QualifyReport {
+        if qualifier.catalog.segments.isEmpty && qualifier.scorer == nil {
+            // Nothing to qualify for: keep the cursor at the end of the log, so that rules added
+            // later start from there (a new segment is computed over everyone anyway).
+            try db.execute(sql: "UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1")
+            return report
+        }
         let cursor = try Int64.fetchOne(db, sql: "SELECT last_seq FROM qualify_cursor WHERE id = 1") ?? 0
         let rows = try Row.fetchAll(
             db,

@@ -34,7 +34,8 @@ public enum SegmentBenchData {
             try db.execute(
                 sql: """
                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
-                    r(i, x, c, t) AS (SELECT i, abs(random()) % 100, 1 + abs(random()) % ?, ? - abs(random()) % ? FROM n)
+                    -- Hashes of i rather than random(): SQLite may evaluate random() once per use of a column.
+                    r(i, x, c, t) AS (SELECT i, ((i * 1103515245 + 12345) / 65536) % 100, 1 + (i * 2654435761) % ?, ? - (i * 320743257) % ? FROM n)
                     INSERT INTO events (seq, source, message_id, contact_id, type, name, user_id, properties, context, timestamp, received_at)
                     SELECT i, 'bench', 'b' || i, c,
                         CASE WHEN x < 20 THEN 'page' ELSE 'track' END,

@@ -20,7 +20,8 @@ struct SegmentScan {
     func run(progress: (Int, Int) -> Void, visit: (Int64, RuleOutcome) -> Void) throws -> Int {
         let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM contacts") ?? 0
         let needs = Needs(rule)
-        let events = try loadEvents(needs)
+        // Events come sorted by contact, so they merge into the contact stream without a map.
+        var streams = try needs.events.keys.sorted().map { try EventStream(db: db, name: $0, need: needs.events[$0]!, now: now) }
         let accounts = needs.accounts ? try loadAccounts() : [:]
         let scores = needs.scores ? try loadScores() : [:]
         let members = try loadMemberships(needs.segments)
@@ -31,15 +32,19 @@ struct SegmentScan {
         let cursor = try Row.fetchCursor(db, sql: contactsSQL(needs))
         while let row = try cursor.next() {
             var facts = try makeFacts(row, needs: needs, accounts: accounts)
-            facts.eventsByName = events[facts.contact.id] ?? [:]
-            if let score = scores[facts.contact.id] { facts.scores = score }
-            for (name, ids) in members where ids.contains(facts.contact.id) { facts.memberships.insert(name) }
+            let id = facts.contact.id
+            for index in streams.indices {
+                let events = try streams[index].take(contactId: id)
+                if !events.isEmpty { facts.eventsByName[streams[index].name] = events }
+            }
+            if let score = scores[id] { facts.scores = score }
+            for (name, ids) in members where ids.contains(id) { facts.memberships.insert(name) }
             if needs.aggregates {
                 // Account rules need the colleagues: collect first, evaluate after.
                 if let accountId = facts.contact.accountId { grouped[accountId, default: []].append(facts) } else { ungrouped.append(facts) }
                 continue
             }
-            visit(facts.contact.id, evaluator.evaluate(rule, for: facts, at: now))
+            visit(id, evaluator.evaluate(rule, for: facts, at: now))
             done += 1
             if done % 20_000 == 0 { progress(done, total) }
         }
@@ -52,15 +57,60 @@ struct SegmentScan {
                     visit(facts.contact.id, evaluator.evaluate(rule, for: facts, at: now))
                 }
             }
-            done = total
         }
         progress(total, total)
         return total
     }
 
+    /// One event name's rows within its window, in contact order, with only the filtered properties.
+    struct EventStream {
+        let name: String
+        let paths: [[String]]
+        let cursor: RowCursor
+        var pending: (contactId: Int64, fact: EventFact)?
+        var finished = false
+
+        init(db: Database, name: String, need: (window: RuleDuration?, unbounded: Bool, paths: Set<[String]>), now: Timestamp) throws {
+            self.name = name
+            paths = need.paths.sorted { $0.joined(separator: ".") < $1.joined(separator: ".") }
+            let extracts = paths.map { ", properties -> '\(SegmentScan.jsonPath($0))'" }.joined()
+            let since = need.unbounded ? Int64.min : now.subtracting(need.window!).millisecondsSinceEpoch
+            cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT contact_id, timestamp\(extracts) FROM events
+                    WHERE \(SQLiteStore.ruleNameSQL) = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND contact_id IS NOT NULL
+                    ORDER BY contact_id
+                    """, arguments: [name, since])
+        }
+
+        /// The events of `contactId`; contacts must be asked for in increasing id order.
+        mutating func take(contactId: Int64) throws -> [EventFact] {
+            var facts: [EventFact] = []
+            while true {
+                if pending == nil {
+                    guard !finished, let row = try cursor.next() else {
+                        finished = true
+                        return facts
+                    }
+                    var properties: [String: JSONValue] = [:]
+                    for (index, path) in paths.enumerated() {
+                        if let text: String = row[2 + index], let value = try? JSONParser.parse(Array(text.utf8)) { properties.setValue(value, at: path) }
+                    }
+                    pending = (row[0], EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[1]), properties: properties))
+                }
+                guard let next = pending, next.contactId <= contactId else { return facts }
+                if next.contactId == contactId { facts.append(next.fact) }
+                pending = nil
+            }
+        }
+    }
+
     /// What the rule reads, so the scan reads nothing else.
     struct Needs {
         var traits: [[String]] = []
+        /// Whether the rule reads email, user id or owner (else those texts are not loaded).
+        var identity = false
         var accounts = false
         var aggregates = false
         var consent = false
@@ -75,6 +125,7 @@ struct SegmentScan {
                 switch rule {
                 case .trait(let reference, _):
                     if reference.scope == .contact { traitSet.insert(reference.path) } else { accounts = true }
+                    if reference.scope == .contact, reference.path.count == 1, ["email", "user_id", "userId", "owner"].contains(reference.path[0]) { identity = true }
                 case .event(let condition):
                     var entry = events[condition.name] ?? (nil, false, [])
                     if let within = condition.within { entry.window = max(entry.window ?? within, within) } else { entry.unbounded = true }
@@ -96,15 +147,15 @@ struct SegmentScan {
     }
 
     func contactsSQL(_ needs: Needs) -> String {
-        var columns = ["id", "email", "user_id", "stage", "owner", "account_id", "first_seen", "last_seen"]
+        var columns = needs.identity ? ["id", "email", "user_id", "stage", "owner"] : ["id", "NULL", "NULL", "stage", "NULL"]
+        columns += ["account_id", "first_seen", "last_seen"]
         if needs.consent {
-            columns += ["json_extract(consent, '$.email.status')", "json_extract(consent, '$.email.basis')", "json_extract(consent, '$.email.recordedAt')",
-                "json_extract(consent, '$.email.expiresAt')"]
+            // Most contacts have no consent record yet: skip the JSON work for them.
+            columns += ["$.email.status", "$.email.basis", "$.email.recordedAt", "$.email.expiresAt"].map {
+                "CASE WHEN consent = '{}' THEN NULL ELSE json_extract(consent, '\($0)') END"
+            }
         }
-        for path in needs.traits {
-            let json = Self.jsonPath(path)
-            columns += ["json_extract(traits, '\(json)')", "json_type(traits, '\(json)')"]
-        }
+        for path in needs.traits { columns.append("traits -> '\(Self.jsonPath(path))'") }
         return "SELECT \(columns.joined(separator: ", ")) FROM contacts ORDER BY id"
     }
 
@@ -123,43 +174,11 @@ struct SegmentScan {
             column += 4
         }
         for path in needs.traits {
-            if let value = try Self.jsonValue(row[column] as DatabaseValue, type: row[column + 1]) { contact.traits.setValue(value, at: path) }
-            column += 2
+            // `->` gives the value as JSON text: one call tells the type and the value.
+            if let text: String = row[column], let value = try? JSONParser.parse(Array(text.utf8)), !value.isNull { contact.traits.setValue(value, at: path) }
+            column += 1
         }
         return ContactFacts(contact: contact, account: contact.accountId.flatMap { accounts[$0] })
-    }
-
-    static func jsonValue(_ value: DatabaseValue, type: String?) throws -> JSONValue? {
-        switch value.storage {
-        case .null: return nil
-        case .int64(let number): return type == "true" ? .bool(true) : type == "false" ? .bool(false) : .int(number)
-        case .double(let number): return .double(number)
-        case .string(let text): return type == "array" || type == "object" ? try JSONValue(jsonText: text) : .string(text)
-        case .blob: return nil
-        }
-    }
-
-    func loadEvents(_ needs: Needs) throws -> [Int64: [String: [EventFact]]] {
-        var byContact: [Int64: [String: [EventFact]]] = [:]
-        for (name, need) in needs.events {
-            let paths = need.paths.sorted { $0.joined(separator: ".") < $1.joined(separator: ".") }
-            let extracts = paths.map { ", json_extract(properties, '\(Self.jsonPath($0))'), json_type(properties, '\(Self.jsonPath($0))')" }.joined()
-            let since = need.unbounded ? Int64.min : now.subtracting(need.window!).millisecondsSinceEpoch
-            let cursor = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT contact_id, timestamp\(extracts) FROM events
-                    WHERE \(SQLiteStore.ruleNameSQL) = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND contact_id IS NOT NULL
-                    """, arguments: [name, since])
-            while let row = try cursor.next() {
-                var properties: [String: JSONValue] = [:]
-                for (index, path) in paths.enumerated() {
-                    if let value = try Self.jsonValue(row[2 + index * 2] as DatabaseValue, type: row[3 + index * 2]) { properties.setValue(value, at: path) }
-                }
-                byContact[row[0], default: [:]][name, default: []].append(EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[1]), properties: properties))
-            }
-        }
-        return byContact
     }
 
     func loadAccounts() throws -> [Int64: Account] {
@@ -176,9 +195,15 @@ struct SegmentScan {
     func loadScores() throws -> [Int64: [ScoreDimension: ScoreReading]] {
         guard let scorer else { return [:] }
         var scores: [Int64: [ScoreDimension: ScoreReading]] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT contact_id, state FROM contact_scores WHERE model = ?", arguments: [scorer.model.name])
+        // The stored columns are enough for a reading; decoding every state would be slow.
+        let cursor = try Row.fetchCursor(
+            db, sql: "SELECT contact_id, fit, engagement, engagement_at FROM contact_scores WHERE model = ?", arguments: [scorer.model.name])
         while let row = try cursor.next() {
-            scores[row[0]] = scorer.readings(try JSONDecoderShim.decode(ScoreState.self, row[1]), at: now)
+            var state = ScoreState()
+            state.fit = ["stored": row[1]]
+            state.engagement = row[2]
+            state.engagementAt = (row[3] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+            scores[row[0]] = scorer.readings(state, at: now)
         }
         return scores
     }

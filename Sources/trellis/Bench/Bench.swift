@@ -31,6 +31,9 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(help: "Events per batch (batch mode).") var batchSize = 100
     @Option(help: "Seconds to run (after a 2 s warm-up).") var seconds = 10.0
     @Option(help: "Distinct users the events come from.") var users = 10_000
+    @Flag(help: "Serve with examples/segments and examples/scoring, send Page Viewed events, and report the ingest-to-membership lag.")
+    var rules = false
+    @Option(help: "Events per second to offer in total (0: as fast as the server answers).") var rate = 0.0
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-\(UUID().uuidString)").path
@@ -42,13 +45,15 @@ struct BenchIngest: AsyncParsableCommand {
         let (key, _) = try await APIKeys.create(in: store, name: "bench", role: .write, source: "bench", at: SystemClock().now())
         try store.close()
 
-        let server = try ServerProcess(database: database)
+        let ruleArguments = rules ? ["--segments", "examples/segments", "--scoring", "examples/scoring/default.yaml"] : []
+        let server = try ServerProcess(database: database, arguments: ruleArguments)
         defer { server.stop() }
         print("trellis bench: \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pid = server.process.processIdentifier
         let result = try await drive(port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) })
         try await group.shutdownGracefully()
+        if rules { try await reportLag(port: server.port) }
         server.stop()
 
         let check = try SQLiteStore(path: database)
@@ -95,6 +100,9 @@ struct BenchIngest: AsyncParsableCommand {
         }
         let mode = self.mode
         let users = self.users
+        let eventName = rules ? "Page Viewed" : "Bench Event"
+        // With --rate, each connection sends on a fixed schedule rather than back to back.
+        let interval = rate > 0 ? Double(connections * perRequest) / rate : 0
         let outcomes = try await withThrowingTaskGroup(of: (Int, Int, [Double]).self) { tasks in
             for connection in 0..<connections {
                 tasks.addTask {
@@ -104,12 +112,18 @@ struct BenchIngest: AsyncParsableCommand {
                     var failures = 0
                     var latencies: [Double] = []
                     var sequence = 0
+                    var slot = start + interval * Double(connection) / Double(max(1, connections))
                     while true {
+                        if interval > 0 {
+                            slot += interval
+                            let wait = slot - Self.seconds()
+                            if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
+                        }
                         let sent = Self.seconds()
                         if sent >= end { break }
                         let body = Self.body(
                             mode: mode, connection: connection, sequence: sequence, size: perRequest, users: users, timestamp: SystemClock().now().iso8601,
-                            random: &random)
+                            event: eventName, random: &random)
                         sequence += 1
                         let status = try await client.post(path: path, body: body, headers: headers)
                         let done = Self.seconds()
@@ -137,17 +151,54 @@ struct BenchIngest: AsyncParsableCommand {
     }
 
     /// A request body of `size` track calls from random users, stamped with the current time.
-    static func body(mode: Mode, connection: Int, sequence: Int, size: Int, users: Int, timestamp: String, random: inout SplitMix64) -> ByteBuffer {
+    static func body(
+        mode: Mode, connection: Int, sequence: Int, size: Int, users: Int, timestamp: String, event: String = "Bench Event", random: inout SplitMix64
+    ) -> ByteBuffer {
         var text = mode == .batch ? #"{"batch":["# : ""
         for index in 0..<size {
             if index > 0 { text += "," }
             let user = random.next() % UInt64(users)
-            text += #"{"type":"track","userId":"user-\#(user)","event":"Bench Event","messageId":"c\#(connection)-\#(sequence)-\#(index)","#
-            text += #""properties":{"plan":"pro","path":"/pricing","i":\#(index)},"timestamp":"\#(timestamp)","#
+            let path = index % 4 == 0 ? "/pricing" : "/blog/\(index % 7)"
+            text += #"{"type":"track","userId":"user-\#(user)","event":"\#(event)","messageId":"c\#(connection)-\#(sequence)-\#(index)","#
+            text += #""properties":{"plan":"pro","path":"\#(path)","i":\#(index)},"timestamp":"\#(timestamp)","#
             text += #""context":{"library":{"name":"trellis-bench","version":"1"},"ip":"203.0.113.7"}}"#
         }
         if mode == .batch { text += "]}" }
         return ByteBuffer(string: text)
+    }
+
+    /// Waits for the qualify stage to catch up, then reads its lag histogram from /metrics.
+    func reportLag(port: Int) async throws {
+        var buckets: [(Double, Double)] = []
+        var previousCount = -1.0
+        for _ in 0..<120 {
+            let text = try await Self.fetch(port: port, path: "/metrics")
+            buckets = text.split(separator: "\n").compactMap { line -> (Double, Double)? in
+                guard line.hasPrefix("trellis_qualify_lag_seconds_bucket{le=\""), let close = line.firstIndex(of: "}") else { return nil }
+                let bound = line[line.index(line.startIndex, offsetBy: 39)..<line.index(before: close)]
+                guard let count = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)) else { return nil }
+                return (bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, count)
+            }
+            let count = buckets.last?.1 ?? 0
+            if count > 0, count == previousCount { break }
+            previousCount = count
+            try await Task.sleep(for: .seconds(1))
+        }
+        guard let total = buckets.last?.1, total > 0 else {
+            print("qualify lag: no figures (is the server running with --segments?)")
+            return
+        }
+        func percentile(_ p: Double) -> String {
+            guard let bucket = buckets.first(where: { $0.1 >= total * p }) else { return "?" }
+            return bucket.0.isInfinite ? "> 10 s" : String(format: "≤ %.0f ms", bucket.0 * 1000)
+        }
+        print("ingest → segments and scores (qualify lag), \(Int(total)) events: p50 \(percentile(0.5)), p90 \(percentile(0.9)), p99 \(percentile(0.99))")
+    }
+
+    static func fetch(port: Int, path: String) async throws -> String {
+        let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
+        let data = try Data(contentsOf: url)
+        return String(decoding: data, as: UTF8.self)
     }
 
     func report(_ result: Result, stored: Int) {

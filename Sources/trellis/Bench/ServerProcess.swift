@@ -5,9 +5,9 @@ final class ServerProcess {
     let process = Process()
     let port: Int
 
-    init(database: String) throws {
+    init(database: String, arguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["serve", "--db", database, "--port", "0"]
+        process.arguments = ["serve", "--db", database, "--port", "0"] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
