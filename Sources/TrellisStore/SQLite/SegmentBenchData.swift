@@ -34,19 +34,20 @@ public enum SegmentBenchData {
             try db.execute(
                 sql: """
                     WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?),
-                    -- Hashes of i rather than random(): SQLite may evaluate random() once per use of a column.
-                    r(i, x, c, t) AS (SELECT i, ((i * 1103515245 + 12345) / 65536) % 100, 1 + (i * 2654435761) % ?, ? - (i * 320743257) % ? FROM n)
+                    -- The kind comes from a hash of i because it is used in three columns (SQLite may
+                    -- evaluate random() once per use); contact and time use random() once each.
+                    r(i, x) AS (SELECT i, ((i * 1103515245 + 12345) / 65536) % 100 FROM n)
                     INSERT INTO events (seq, source, message_id, contact_id, type, name, user_id, properties, context, timestamp, received_at)
-                    SELECT i, 'bench', 'b' || i, c,
+                    SELECT i, 'bench', 'b' || i, 1 + abs(random()) % ?,
                         CASE WHEN x < 20 THEN 'page' ELSE 'track' END,
                         CASE WHEN x < 2 THEN 'Pricing' WHEN x < 20 THEN 'Blog' WHEN x < 50 THEN 'Email Opened' WHEN x < 60 THEN 'Email Clicked'
                             WHEN x < 62 THEN 'Ebook Downloaded' ELSE 'Feature Used' END,
-                        'u' || c,
+                        NULL,
                         CASE WHEN x < 2 THEN '{"path":"/pricing","title":"Pricing"}' WHEN x < 20 THEN '{"path":"/blog/post-' || (x % 7) || '"}'
                             WHEN x < 60 THEN '{"email":"newsletter-' || (x % 5) || '"}' ELSE '{"feature":"f' || (x % 9) || '"}' END,
-                        '{}', t, t
+                        '{}', ? - abs(random()) % ?, ?
                     FROM r
-                    """, arguments: [events, contacts, end, span])
+                    """, arguments: [events, contacts, end, span, end])
             log("building indexes")
             for index in indexes { try db.execute(sql: index[1]) }
             try db.execute(sql: "UPDATE qualify_cursor SET last_seq = (SELECT max(seq) FROM events)")
