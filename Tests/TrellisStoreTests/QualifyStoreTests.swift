@@ -91,3 +91,26 @@ import TrellisCore
         #expect(later.exited == 3)
     }
 }
+
+@Suite struct SegmentScanTests {
+    @Test func aScanInParallelPartsCountsEveryContactOnce() async throws {
+        let fixture = try await StoreFixture()
+        let at = fixture.now.millisecondsSinceEpoch
+        try await fixture.store.execute(
+            sql: """
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+                INSERT INTO contacts (id, traits, first_seen, last_seen, created_at, updated_at)
+                SELECT i, json_object('size', i % 10), \(at), \(at), \(at), \(at) FROM n;
+                WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000)
+                INSERT INTO events (source, message_id, contact_id, type, name, properties, context, timestamp, received_at)
+                SELECT 't', 'e' || i, i, 'track', 'Trial Started', '{}', '{}', \(at), \(at) FROM n WHERE i % 3 = 0;
+                """)
+        let rule = try Rule(json: try JSONValue(jsonText: #"{"all":[{"trait":"size","gte":5},{"event":"Trial Started"}]}"#), path: "match")
+        let qualifier = Qualifier(catalog: try SegmentCatalog([]), model: nil)
+        let preview = try await fixture.store.preview(rule, with: qualifier, at: fixture.now, sampleSize: 5)
+        #expect(preview.contacts == 30000)
+        // size ≥ 5 is i % 10 in 5...9; a trial is i % 3 == 0: 3 of every 30 numbers, times 5 of 10.
+        #expect(preview.matching == (1...30000).filter { $0 % 10 >= 5 && $0 % 3 == 0 }.count)
+        #expect(preview.sample == [6, 9, 15, 18, 27])
+    }
+}

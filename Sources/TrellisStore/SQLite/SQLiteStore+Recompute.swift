@@ -1,4 +1,6 @@
+import Foundation
 import GRDB
+import Synchronization
 import TrellisCore
 
 extension SQLiteStore {
@@ -9,17 +11,14 @@ extension SQLiteStore {
         let rule = record.definition.match
         // Evaluate on a read snapshot: ingest goes on meanwhile, and the qualify stage catches up
         // with whatever arrives after it.
-        let scan = try await pool.read { db in
-            var result = ScanResult()
-            let scan = SegmentScan(db: db, rule: rule, scorer: qualifier.scorer, now: now)
-            result.total = try scan.run(
-                progress: { done, total in progress(done, total) },
-                visit: { id, outcome in
-                    if outcome.matched { result.matched.insert(id) }
-                    if let next = outcome.nextCheck { result.checks.append((id, next)) }
-                })
-            result.existing = Set(try Int64.fetchAll(db, sql: "SELECT contact_id FROM segment_members WHERE segment_id = ?", arguments: [segmentId]))
-            return result
+        var scan = ScanResult()
+        for part in try await scanInParts(rule, scorer: qualifier.scorer, at: now, progress: progress) {
+            scan.total += part.total
+            scan.matched.formUnion(part.matched)
+            scan.checks += part.checks
+        }
+        scan.existing = try await pool.read { db in
+            Set(try Int64.fetchAll(db, sql: "SELECT contact_id FROM segment_members WHERE segment_id = ?", arguments: [segmentId]))
         }
         var report = RecomputeReport()
         report.contacts = scan.total
@@ -41,11 +40,54 @@ extension SQLiteStore {
         return report
     }
 
-    struct ScanResult {
+    /// Evaluates the rule over all contacts, in as many id ranges as there are cores (each on a
+    /// read snapshot of its own), or in one pass when an account rule needs whole accounts.
+    func scanInParts(
+        _ rule: Rule, scorer: LeadScorer?, at now: Timestamp, sampleSize: Int = 0, progress: @escaping @Sendable (Int, Int) -> Void
+    ) async throws -> [ScanResult] {
+        let (low, high) = try await pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM contacts")!
+            return (row[0] as Int64, row[1] as Int64)
+        }
+        let parts = rule.usesAccountAggregate || high - low < 10_000 ? 1 : max(1, min(4, ProcessInfo.processInfo.activeProcessorCount))
+        let step = (high - low) / Int64(parts) + 1
+        let counts = PartProgress(parts: parts)
+        return try await withThrowingTaskGroup(of: ScanResult.self) { group in
+            for part in 0..<parts {
+                let range = (parts == 1 ? Int64.min : low + step * Int64(part))...(parts == 1 ? Int64.max : min(high, low + step * Int64(part + 1) - 1))
+                group.addTask {
+                    try await self.pool.read { db in
+                        var result = ScanResult()
+                        var scan = SegmentScan(db: db, rule: rule, scorer: scorer, now: now)
+                        scan.range = range
+                        result.total = try scan.run(
+                            progress: { partDone, partTotal in
+                                let (done, total) = counts.update(part: part, done: partDone, total: partTotal)
+                                progress(done, total)
+                            },
+                            visit: { id, outcome in
+                                if outcome.matched {
+                                    result.matched.insert(id)
+                                    if result.sample.count < sampleSize { result.sample.append(id) }
+                                }
+                                if let next = outcome.nextCheck { result.checks.append((id, next)) }
+                            })
+                        return result
+                    }
+                }
+            }
+            var results: [ScanResult] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+    }
+
+    struct ScanResult: Sendable {
         var total = 0
         var matched: Set<Int64> = []
         var existing: Set<Int64> = []
         var checks: [(Int64, Timestamp)] = []
+        var sample: [Int64] = []
     }
 
     /// Writes the difference in chunks, so ingest is never held up behind one huge transaction.
@@ -90,17 +132,22 @@ extension SQLiteStore {
     }
 
     public func preview(_ rule: Rule, with qualifier: Qualifier, at now: Timestamp, sampleSize: Int) async throws -> PreviewReport {
-        try await pool.read { db in
-            var matching = 0
-            var sample: [Int64] = []
-            let total = try SegmentScan(db: db, rule: rule, scorer: qualifier.scorer, now: now).run(
-                progress: { _, _ in },
-                visit: { id, outcome in
-                    guard outcome.matched else { return }
-                    matching += 1
-                    if sample.count < sampleSize { sample.append(id) }
-                })
-            return PreviewReport(matching: matching, contacts: total, sample: sample.sorted())
+        let parts = try await scanInParts(rule, scorer: qualifier.scorer, at: now, sampleSize: sampleSize) { _, _ in }
+        let sample = parts.flatMap(\.sample).sorted().prefix(sampleSize)
+        return PreviewReport(matching: parts.reduce(0) { $0 + $1.matched.count }, contacts: parts.reduce(0) { $0 + $1.total }, sample: Array(sample))
+    }
+}
+
+/// Progress of a scan split into parts, summed for the caller.
+final class PartProgress: Sendable {
+    private let counts: Mutex<[(done: Int, total: Int)]>
+
+    init(parts: Int) { counts = Mutex(Array(repeating: (0, 0), count: parts)) }
+
+    func update(part: Int, done: Int, total: Int) -> (Int, Int) {
+        counts.withLock { counts in
+            counts[part] = (done, total)
+            return (counts.reduce(0) { $0 + $1.done }, counts.reduce(0) { $0 + $1.total })
         }
     }
 }

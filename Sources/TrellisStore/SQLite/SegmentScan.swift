@@ -10,6 +10,8 @@ struct SegmentScan {
     let rule: Rule
     let scorer: LeadScorer?
     let now: Timestamp
+    /// Contacts with ids in this range only (nil: all). Scans of disjoint ranges run in parallel.
+    var range: ClosedRange<Int64>? = nil
 
     struct Match {
         var contactId: Int64
@@ -18,10 +20,11 @@ struct SegmentScan {
 
     /// Calls `visit` for every contact with the outcome; returns the number of contacts.
     func run(progress: (Int, Int) -> Void, visit: (Int64, RuleOutcome) -> Void) throws -> Int {
-        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM contacts") ?? 0
+        let bounds = range ?? Int64.min...Int64.max
+        let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM contacts WHERE id BETWEEN ? AND ?", arguments: [bounds.lowerBound, bounds.upperBound]) ?? 0
         let needs = Needs(rule)
         // Events come sorted by contact, so they merge into the contact stream without a map.
-        var streams = try needs.events.keys.sorted().map { try EventStream(db: db, name: $0, need: needs.events[$0]!, now: now) }
+        var streams = try needs.events.keys.sorted().map { try EventStream(db: db, name: $0, need: needs.events[$0]!, now: now, range: bounds) }
         let accounts = needs.accounts ? try loadAccounts() : [:]
         let scores = needs.scores ? try loadScores() : [:]
         let members = try loadMemberships(needs.segments)
@@ -29,7 +32,7 @@ struct SegmentScan {
         var done = 0
         var grouped: [Int64: [ContactFacts]] = [:]
         var ungrouped: [ContactFacts] = []
-        let cursor = try Row.fetchCursor(db, sql: contactsSQL(needs))
+        let cursor = try Row.fetchCursor(db, sql: contactsSQL(needs), arguments: [bounds.lowerBound, bounds.upperBound])
         while let row = try cursor.next() {
             var facts = try makeFacts(row, needs: needs, accounts: accounts)
             let id = facts.contact.id
@@ -70,7 +73,9 @@ struct SegmentScan {
         var pending: (contactId: Int64, fact: EventFact)?
         var finished = false
 
-        init(db: Database, name: String, need: (window: RuleDuration?, unbounded: Bool, paths: Set<[String]>), now: Timestamp) throws {
+        init(
+            db: Database, name: String, need: (window: RuleDuration?, unbounded: Bool, paths: Set<[String]>), now: Timestamp, range: ClosedRange<Int64>
+        ) throws {
             self.name = name
             paths = need.paths.sorted { $0.joined(separator: ".") < $1.joined(separator: ".") }
             let extracts = paths.map { ", properties -> '\(SegmentScan.jsonPath($0))'" }.joined()
@@ -79,9 +84,10 @@ struct SegmentScan {
                 db,
                 sql: """
                     SELECT contact_id, timestamp\(extracts) FROM events
-                    WHERE \(SQLiteStore.ruleNameSQL) = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND contact_id IS NOT NULL
+                    -- +contact_id: keep the planner on the rule-name index; the range only filters.
+                    WHERE \(SQLiteStore.ruleNameSQL) = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND +contact_id BETWEEN ? AND ?
                     ORDER BY contact_id
-                    """, arguments: [name, since])
+                    """, arguments: [name, since, range.lowerBound, range.upperBound])
         }
 
         /// The events of `contactId`; contacts must be asked for in increasing id order.
@@ -156,7 +162,7 @@ struct SegmentScan {
             }
         }
         for path in needs.traits { columns.append("traits -> '\(Self.jsonPath(path))'") }
-        return "SELECT \(columns.joined(separator: ", ")) FROM contacts ORDER BY id"
+        return "SELECT \(columns.joined(separator: ", ")) FROM contacts WHERE id BETWEEN ? AND ? ORDER BY id"
     }
 
     func makeFacts(_ row: Row, needs: Needs, accounts: [Int64: Account]) throws -> ContactFacts {
