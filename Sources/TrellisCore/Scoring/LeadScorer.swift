@@ -12,6 +12,8 @@ public struct ScoreState: Sendable, Codable, Equatable {
     /// The last-seen time inactivity penalties count from, and how many were applied since.
     public var inactivityFrom: Timestamp?
     public var inactivityApplied: Int = 0
+    /// The last event-log position scored: later events are the ones still to score.
+    public var lastSeq: Int64 = 0
 
     public struct Award: Sendable, Codable, Equatable {
         public var at: Timestamp

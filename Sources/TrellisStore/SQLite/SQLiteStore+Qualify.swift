@@ -7,11 +7,20 @@ extension SQLiteStore {
     /// "Screen Viewed" for screen calls. The same expression is indexed, so queries must use it as is.
     static let ruleNameSQL = "CASE type WHEN 'track' THEN name WHEN 'page' THEN 'Page Viewed' WHEN 'screen' THEN 'Screen Viewed' END"
 
+    /// A pass reads on a snapshot, alongside ingest, and then writes what changed in a short
+    /// transaction: the store's single writer is held only for the writes.
     public func qualify(with qualifier: Qualifier, at now: Timestamp, limit: Int) async throws -> QualifyReport {
-        try await pool.write { db in
-            var pass = try QualifyPass(db: db, qualifier: qualifier, now: now)
-            return try pass.run(limit: limit)
+        if qualifier.catalog.segments.isEmpty && qualifier.scorer == nil {
+            // Nothing to qualify for: keep the cursor at the end of the log, so that rules added
+            // later start from there (a new segment is computed over everyone anyway).
+            try await pool.write { db in
+                try db.execute(sql: "UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1")
+            }
+            return QualifyReport()
         }
+        let plan = try await pool.read { db in try QualifyPlanner(db: db, qualifier: qualifier, now: now).plan(limit: limit) }
+        if plan.outcomes.isEmpty && plan.cursor == plan.startCursor { return plan.report }
+        return try await pool.write { db in try QualifyWriter(db: db, plan: plan, qualifier: qualifier, now: now).apply() }
     }
 
     public func explain(contactId: Int64, with qualifier: Qualifier, at now: Timestamp) async throws -> [String: RuleOutcome] {
@@ -23,7 +32,7 @@ extension SQLiteStore {
             if let scorer = qualifier.scorer,
                 let text = try String.fetchOne(db, sql: "SELECT state FROM contact_scores WHERE contact_id = ? AND model = ?", arguments: [id, scorer.model.name])
             {
-                facts.scores = scorer.readings(try JSONDecoderShim.decode(ScoreState.self, text), at: now)
+                facts.scores = scorer.readings(try ScoreState(json: try JSONValue(jsonText: text)), at: now)
             }
             let evaluator = RuleEvaluator()
             var outcomes: [String: RuleOutcome] = [:]
@@ -33,201 +42,238 @@ extension SQLiteStore {
     }
 }
 
-/// One qualify pass inside a write transaction: read the log after the cursor and the due
-/// checks, qualify each contact once, write what changed, move the cursor.
-struct QualifyPass {
+/// What a pass decided, from one snapshot, for the writer to apply.
+struct QualifyPlan: Sendable {
+    var startCursor: Int64
+    var cursor: Int64
+    var report = QualifyReport()
+    var outcomes: [ContactOutcome] = []
+    var segmentIds: [String: Int64]
+}
+
+/// One contact's qualification, as planned.
+struct ContactOutcome: Sendable {
+    var contactId: Int64
+    /// Nil when the contact no longer exists.
+    var result: Qualification?
+    var state = ScoreState()
+    /// The score was rebuilt from the whole history (its old changes are replaced).
+    var rescored = false
+}
+
+/// The read half of a pass: the log after the cursor and the checks falling due tell which
+/// contacts to qualify and what changed for each; every contact is qualified once.
+struct QualifyPlanner {
     let db: Database
     let qualifier: Qualifier
     let now: Timestamp
-    let segmentIds: [String: Int64]
-    let segmentNames: [Int64: String]
-    var report = QualifyReport()
-    var writer: IngestWriter
-
-    init(db: Database, qualifier: Qualifier, now: Timestamp) throws {
-        self.db = db
-        self.qualifier = qualifier
-        self.now = now
-        let rows = try Row.fetchAll(db, sql: "SELECT id, name FROM segments")
-        segmentIds = Dictionary(uniqueKeysWithValues: rows.map { ($0[1], $0[0]) })
-        segmentNames = Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[1]) })
-        writer = try IngestWriter(db: db)
-    }
 
     /// Events the pass writes itself; reading them back changes nothing, so they are skipped.
     static let ownSource = "qualify"
     static let profileEvents: Set<String> = ["Contact Updated", "Contacts Merged"]
 
-    mutating func run(limit: Int) throws -> QualifyReport {
-        if qualifier.catalog.segments.isEmpty && qualifier.scorer == nil {
-            // Nothing to qualify for: keep the cursor at the end of the log, so that rules added
-            // later start from there (a new segment is computed over everyone anyway).
-            try db.execute(sql: "UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1")
-            return report
-        }
+    func plan(limit: Int) throws -> QualifyPlan {
+        let segments = try Row.fetchAll(db, sql: "SELECT id, name FROM segments")
+        let segmentNames = Dictionary(uniqueKeysWithValues: segments.map { ($0[0] as Int64, $0[1] as String) })
         let cursor = try Int64.fetchOne(db, sql: "SELECT last_seq FROM qualify_cursor WHERE id = 1") ?? 0
+        var plan = QualifyPlan(
+            startCursor: cursor, cursor: cursor, segmentIds: Dictionary(uniqueKeysWithValues: segments.map { ($0[1] as String, $0[0] as Int64) }))
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT seq, contact_id, type, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at FROM events
-                WHERE seq > ? ORDER BY seq LIMIT ?
-                """, arguments: [cursor, limit])
-        report.more = rows.count == limit
+            db, sql: "SELECT seq, contact_id, type, \(SQLiteStore.ruleNameSQL), source, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            arguments: [cursor, limit])
+        plan.report.more = rows.count == limit
         var order: [Int64] = []
-        var work: [Int64: (events: [NewEvent], changes: FactChanges)] = [:]
-        var lastSeq = cursor
-        let scored = Set(qualifier.scorer?.model.engagement.map(\.event) ?? [])
+        var work: [Int64: FactChanges] = [:]
         for row in rows {
-            lastSeq = row[0]
-            guard let rawId: Int64 = row[1], (row[6] as String) != Self.ownSource else { continue }
-            report.events += 1
-            report.receivedAt.append(Timestamp(millisecondsSinceEpoch: row[7]))
+            plan.cursor = row[0]
+            guard let rawId: Int64 = row[1], (row[4] as String) != Self.ownSource else { continue }
+            plan.report.events += 1
+            plan.report.receivedAt.append(Timestamp(millisecondsSinceEpoch: row[5]))
             let id = try SQLiteStore.survivor(db, of: rawId)
             if work[id] == nil { order.append(id) }
-            var entry = work[id] ?? ([], FactChanges(activity: true))
+            var changes = work[id] ?? FactChanges(activity: true)
             let type: String = row[2]
             let name: String? = row[3]
-            if type == "identify" || type == "group" || name.map(Self.profileEvents.contains) == true { entry.changes.traits = true }
-            if let name { entry.changes.eventNames.insert(name) }
+            if type == "identify" || type == "group" || name.map(Self.profileEvents.contains) == true { changes.traits = true }
+            if let name { changes.eventNames.insert(name) }
             // A stage set through the API or a CRM is also a profile change.
-            if name == QualifyEvents.stageChanged { entry.changes.stage = true }
-            if let name, scored.contains(name) {
-                let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[5]), properties: try JSONValue.column(row[4], "events.properties"))
-                entry.events.append(NewEvent(seq: row[0], name: name, fact: fact))
-            }
-            work[id] = entry
+            if name == QualifyEvents.stageChanged { changes.stage = true }
+            work[id] = changes
         }
         let due = try Int64.fetchAll(
             db, sql: "SELECT contact_id FROM contact_checks WHERE due_at <= ? ORDER BY due_at LIMIT ?", arguments: [now.millisecondsSinceEpoch, limit])
-        report.dueChecks = due.count
-        if due.count == limit { report.more = true }
-        for id in due where work[id] == nil {
-            order.append(id)
-            work[id] = ([], .everything)
+        plan.report.dueChecks = due.count
+        if due.count == limit { plan.report.more = true }
+        for id in due {
+            if work[id] == nil { order.append(id) }
+            work[id] = .everything
         }
+        let loader = FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames)
         var colleagues: [Int64] = []
         for id in order {
-            let entry = work[id]!
-            if let accountId = try qualifyContact(id, newEvents: entry.events, changes: entry.changes), qualifier.catalog.needsColleagues(for: entry.changes) {
-                colleagues += try Int64.fetchAll(db, sql: "SELECT id FROM contacts WHERE account_id = ? LIMIT 500", arguments: [accountId])
+            plan.outcomes.append(try planContact(id, changes: work[id]!, loader: loader))
+            if qualifier.catalog.needsColleagues(for: work[id]!),
+                let accountId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT account_id FROM contacts WHERE id = ?"), arguments: [id])
+            {
+                colleagues += try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM contacts WHERE account_id = ? LIMIT 500"), arguments: [accountId])
             }
         }
-        // A colleague's event can change an account aggregate for everyone at the account.
-        for id in Set(colleagues) where work[id] == nil { _ = try qualifyContact(id, newEvents: [], changes: .everything) }
-        report.contacts = order.count
-        let newCursor = report.more ? lastSeq : max(lastSeq, try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0)
-        try db.execute(sql: "UPDATE qualify_cursor SET last_seq = ? WHERE id = 1", arguments: [newCursor])
+        // A colleague's event can change an account rule for everyone at the account.
+        for id in Set(colleagues).sorted() where work[id] == nil { plan.outcomes.append(try planContact(id, changes: .everything, loader: loader)) }
+        plan.report.contacts = order.count
+        return plan
+    }
+
+    func planContact(_ id: Int64, changes: FactChanges, loader: FactsLoader) throws -> ContactOutcome {
+        var outcome = ContactOutcome(contactId: id)
+        guard let row = try ContactRow.fetch(db, id: id) else { return outcome }
+        var changes = changes
+        var events: [NewEvent] = []
+        if let scorer = qualifier.scorer {
+            let stored = try Row.fetchOne(db.cachedStatement(sql: "SELECT model, state FROM contact_scores WHERE contact_id = ?"), arguments: [id])
+            if let stored, (stored[0] as String) == scorer.model.name {
+                outcome.state = try ScoreState(json: try JSONValue(jsonText: stored[1]))
+            } else {
+                // No score under this model yet: score the whole history once.
+                outcome.rescored = true
+                changes = .everything
+            }
+            events = try unscored(contactId: id, state: &outcome.state, names: Set(scorer.model.engagement.map(\.event)))
+        }
+        var facts = try loader.facts(for: row, at: now, withColleagues: qualifier.catalog.needsColleagues(for: changes))
+        outcome.result = qualifier.qualify(&facts, score: &outcome.state, newEvents: events, changes: changes, at: now)
+        return outcome
+    }
+
+    /// The contact's events after the last one scored, in log order; moves the mark past them.
+    func unscored(contactId: Int64, state: inout ScoreState, names: Set<String>) throws -> [NewEvent] {
+        let statement = try db.cachedStatement(
+            sql: "SELECT seq, \(SQLiteStore.ruleNameSQL), properties, timestamp, source FROM events WHERE contact_id = ? AND seq > ? ORDER BY seq")
+        var events: [NewEvent] = []
+        for row in try Row.fetchAll(statement, arguments: [contactId, state.lastSeq]) {
+            state.lastSeq = max(state.lastSeq, row[0])
+            guard let name: String = row[1], names.contains(name), (row[4] as String) != Self.ownSource else { continue }
+            let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[3]), properties: try JSONValue.column(row[2], "events.properties"))
+            events.append(NewEvent(seq: row[0], name: name, fact: fact))
+        }
+        return events
+    }
+}
+
+/// The write half of a pass. A contact that changed after the snapshot (it has newer events) is
+/// not written: it is marked due, and the next pass qualifies it from fresh data.
+struct QualifyWriter {
+    let db: Database
+    let plan: QualifyPlan
+    let qualifier: Qualifier
+    let now: Timestamp
+
+    func apply() throws -> QualifyReport {
+        var report = plan.report
+        let writer = try IngestWriter(db: db)
+        let staleness = try db.cachedStatement(
+            sql: """
+                SELECT NOT EXISTS (SELECT 1 FROM contacts WHERE id = ?1)
+                    OR EXISTS (SELECT 1 FROM events WHERE contact_id = ?1 AND seq > ?2 AND source <> ?3)
+                """)
+        for outcome in plan.outcomes {
+            guard let result = outcome.result else {
+                try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [outcome.contactId])
+                continue
+            }
+            if try Bool.fetchOne(staleness, arguments: [outcome.contactId, plan.cursor, QualifyPlanner.ownSource]) ?? true {
+                try db.execute(
+                    sql: "INSERT INTO contact_checks (contact_id, due_at) VALUES (?, 0) ON CONFLICT (contact_id) DO UPDATE SET due_at = 0",
+                    arguments: [outcome.contactId])
+                continue
+            }
+            try write(result, outcome: outcome, writer: writer, report: &report)
+        }
+        try db.execute(sql: "UPDATE qualify_cursor SET last_seq = ? WHERE id = 1", arguments: [plan.cursor])
         return report
     }
 
-    /// Qualifies one contact; returns its account id.
-    mutating func qualifyContact(_ id: Int64, newEvents: [NewEvent], changes: FactChanges) throws -> Int64? {
-        guard let row = try ContactRow.fetch(db, id: id) else {
-            try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [id])
-            return nil
-        }
-        var changes = changes
-        var state = ScoreState()
-        var events = newEvents
-        if let scorer = qualifier.scorer {
-            let stored = try Row.fetchOne(db, sql: "SELECT model, state FROM contact_scores WHERE contact_id = ?", arguments: [id])
-            if let stored, (stored[0] as String) == scorer.model.name {
-                state = try JSONDecoderShim.decode(ScoreState.self, stored[1])
-            } else {
-                // No score under this model yet: score the whole history once.
-                try db.execute(sql: "DELETE FROM score_changes WHERE contact_id = ? AND model = ?", arguments: [id, scorer.model.name])
-                events = try history(of: id, names: Set(scorer.model.engagement.map(\.event)))
-                changes = .everything
-            }
-        }
-        let loader = FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames)
-        var facts = try loader.facts(for: row, at: now, withColleagues: qualifier.catalog.needsColleagues(for: changes))
-        let result = qualifier.qualify(&facts, score: &state, newEvents: events, changes: changes, at: now)
-        try write(result, contactId: id, state: state)
-        return row.accountId
-    }
-
-    func history(of contactId: Int64, names: Set<String>) throws -> [NewEvent] {
-        guard !names.isEmpty else { return [] }
-        let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT seq, \(SQLiteStore.ruleNameSQL) AS rule_name, properties, timestamp FROM events
-                WHERE contact_id = ? AND type IN ('track', 'page', 'screen') ORDER BY timestamp, seq
-                """, arguments: [contactId])
-        return try rows.compactMap { row in
-            guard let name: String = row[1], names.contains(name) else { return nil }
-            return NewEvent(
-                seq: row[0], name: name,
-                fact: EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[3]), properties: try JSONValue.column(row[2], "events.properties")))
-        }
-    }
-
-    mutating func write(_ result: Qualification, contactId: Int64, state: ScoreState) throws {
+    func write(_ result: Qualification, outcome: ContactOutcome, writer: IngestWriter, report: inout QualifyReport) throws {
+        let contactId = outcome.contactId
         let at = now.millisecondsSinceEpoch
         for name in result.membership.entered {
-            guard let segmentId = segmentIds[name] else { continue }
-            try db.execute(
-                sql: "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                arguments: [segmentId, contactId, at])
-            try log(QualifyEvents.segmentEntered, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)])
+            guard let segmentId = plan.segmentIds[name] else { continue }
+            try db.cachedStatement(sql: "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [segmentId, contactId, at])
+            try log(QualifyEvents.segmentEntered, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)], writer: writer)
             report.entered += 1
         }
         for name in result.membership.exited {
-            guard let segmentId = segmentIds[name] else { continue }
-            try db.execute(sql: "DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?", arguments: [segmentId, contactId])
-            try log(QualifyEvents.segmentExited, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)])
+            guard let segmentId = plan.segmentIds[name] else { continue }
+            try db.cachedStatement(sql: "DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?").execute(arguments: [segmentId, contactId])
+            try log(QualifyEvents.segmentExited, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)], writer: writer)
             report.exited += 1
         }
         if let move = result.stageChange {
             try db.execute(sql: "UPDATE contacts SET stage = ?, updated_at = ? WHERE id = ?", arguments: [move.to.rawValue, at, contactId])
             try log(
                 QualifyEvents.stageChanged, contactId: contactId,
-                ["from": move.from.map { .string($0.rawValue) } ?? .null, "to": .string(move.to.rawValue), "cause": "rule", "reason": .string(move.reason)])
+                ["from": move.from.map { .string($0.rawValue) } ?? .null, "to": .string(move.to.rawValue), "cause": "rule", "reason": .string(move.reason)],
+                writer: writer)
             report.stageChanges += 1
         }
         if let scorer = qualifier.scorer {
-            let snapshot = scorer.snapshot(state, at: now)
-            try db.execute(
-                sql: """
-                    INSERT INTO contact_scores (contact_id, model, fit, engagement, engagement_at, grade, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (contact_id) DO UPDATE SET model = excluded.model, fit = excluded.fit, engagement = excluded.engagement,
-                        engagement_at = excluded.engagement_at, grade = excluded.grade, state = excluded.state, updated_at = excluded.updated_at
-                    """,
-                arguments: [contactId, scorer.model.name, snapshot.fit, snapshot.engagement, at, snapshot.grade.rawValue, try JSONDecoderShim.encode(state), at])
-            for change in result.scoreChanges {
-                try db.execute(
-                    sql: "INSERT INTO score_changes (contact_id, model, dimension, rule, points, reason, event_seq, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        contactId, scorer.model.name, change.dimension.rawValue, change.rule, change.points, change.reason, change.eventSeq,
-                        change.at.millisecondsSinceEpoch,
-                    ])
-            }
+            try writeScore(result, outcome: outcome, scorer: scorer)
             report.scoreChanges += result.scoreChanges.count
         }
-        if result.membership.complete {
-            if let next = result.nextCheck {
-                try db.execute(
-                    sql: "INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET due_at = excluded.due_at",
-                    arguments: [contactId, next.millisecondsSinceEpoch])
-            } else {
-                try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [contactId])
-            }
-        } else if let next = result.nextCheck {
-            // Only some segments were evaluated: keep an earlier check that others may need.
-            try db.execute(
-                sql: """
-                    INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?)
-                    ON CONFLICT (contact_id) DO UPDATE SET due_at = CASE WHEN contact_checks.due_at > ? THEN min(contact_checks.due_at, excluded.due_at) ELSE excluded.due_at END
-                    """, arguments: [contactId, next.millisecondsSinceEpoch, now.millisecondsSinceEpoch])
+        try writeCheck(result, contactId: contactId)
+    }
+
+    func writeScore(_ result: Qualification, outcome: ContactOutcome, scorer: LeadScorer) throws {
+        let contactId = outcome.contactId
+        let at = now.millisecondsSinceEpoch
+        if outcome.rescored {
+            try db.execute(sql: "DELETE FROM score_changes WHERE contact_id = ? AND model = ?", arguments: [contactId, scorer.model.name])
+        }
+        let snapshot = scorer.snapshot(outcome.state, at: now)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO contact_scores (contact_id, model, fit, engagement, engagement_at, grade, state, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (contact_id) DO UPDATE SET model = excluded.model, fit = excluded.fit, engagement = excluded.engagement,
+                    engagement_at = excluded.engagement_at, grade = excluded.grade, state = excluded.state, updated_at = excluded.updated_at
+                """
+        ).execute(arguments: [contactId, scorer.model.name, snapshot.fit, snapshot.engagement, at, snapshot.grade.rawValue, outcome.state.json.jsonText, at])
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO score_changes (contact_id, model, dimension, rule, points, reason, event_seq, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        for change in result.scoreChanges {
+            try insert.execute(arguments: [
+                contactId, scorer.model.name, change.dimension.rawValue, change.rule, change.points, change.reason, change.eventSeq,
+                change.at.millisecondsSinceEpoch,
+            ])
         }
     }
 
-    func log(_ name: String, contactId: Int64, _ properties: [String: JSONValue]) throws {
+    func writeCheck(_ result: Qualification, contactId: Int64) throws {
+        if result.membership.complete {
+            if let next = result.nextCheck {
+                try db.cachedStatement(
+                    sql: "INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?) ON CONFLICT (contact_id) DO UPDATE SET due_at = excluded.due_at"
+                ).execute(arguments: [contactId, next.millisecondsSinceEpoch])
+            } else {
+                try db.cachedStatement(sql: "DELETE FROM contact_checks WHERE contact_id = ?").execute(arguments: [contactId])
+            }
+        } else if let next = result.nextCheck {
+            // Only some segments were evaluated: keep an earlier check that others may need.
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO contact_checks (contact_id, due_at) VALUES (?, ?)
+                    ON CONFLICT (contact_id) DO UPDATE SET
+                        due_at = CASE WHEN contact_checks.due_at > ? THEN min(contact_checks.due_at, excluded.due_at) ELSE excluded.due_at END
+                    """
+            ).execute(arguments: [contactId, next.millisecondsSinceEpoch, now.millisecondsSinceEpoch])
+        }
+    }
+
+    func log(_ name: String, contactId: Int64, _ properties: [String: JSONValue], writer: IngestWriter) throws {
         var random = SystemRandomNumberGenerator()
         let message = TrackingMessage(
             type: .track, messageId: "q-\(contactId)-\(now.millisecondsSinceEpoch)-\(String(random.next(), radix: 36))", name: name, properties: properties)
-        try writer.appendEvent(message, contactId: contactId, source: Self.ownSource, timestamp: now, receivedAt: now)
+        try writer.appendEvent(message, contactId: contactId, source: QualifyPlanner.ownSource, timestamp: now, receivedAt: now)
     }
 }
 
@@ -251,25 +297,26 @@ struct FactsLoader {
         }
         if !qualifier.eventNames.isEmpty {
             let since = qualifier.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
-            let rows = try Row.fetchAll(
-                db,
+            let statement = try db.cachedStatement(
                 sql: """
                     SELECT \(SQLiteStore.ruleNameSQL), timestamp, properties FROM events
                     WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ?
-                    """, arguments: [row.id, since])
+                    """)
+            let rows = try Row.fetchAll(statement, arguments: [row.id, since])
             for event in rows {
                 guard let name: String = event[0], qualifier.eventNames.contains(name) else { continue }
                 let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: event[1]), properties: try JSONValue.column(event[2], "events.properties"))
                 facts.eventsByName[name, default: []].append(fact)
             }
         }
-        let segmentIds = try Int64.fetchAll(db, sql: "SELECT segment_id FROM segment_members WHERE contact_id = ?", arguments: [row.id])
+        let segmentIds = try Int64.fetchAll(db.cachedStatement(sql: "SELECT segment_id FROM segment_members WHERE contact_id = ?"), arguments: [row.id])
         facts.memberships = Set(segmentIds.compactMap { segmentNames[$0] })
         return facts
     }
 
     func account(_ id: Int64) throws -> Account? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT id, group_id, name, traits, created_at, updated_at FROM accounts WHERE id = ?", arguments: [id]) else {
+        let statement = try db.cachedStatement(sql: "SELECT id, group_id, name, traits, created_at, updated_at FROM accounts WHERE id = ?")
+        guard let row = try Row.fetchOne(statement, arguments: [id]) else {
             return nil
         }
         return Account(

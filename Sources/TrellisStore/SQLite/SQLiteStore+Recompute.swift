@@ -113,7 +113,7 @@ extension SQLiteStore {
                         let message = TrackingMessage(
                             type: .track, messageId: "q-\(id)-\(at)-\(String(random.next(), radix: 36))",
                             name: entering ? QualifyEvents.segmentEntered : QualifyEvents.segmentExited, properties: properties)
-                        try writer.appendEvent(message, contactId: id, source: QualifyPass.ownSource, timestamp: now, receivedAt: now)
+                        try writer.appendEvent(message, contactId: id, source: QualifyPlanner.ownSource, timestamp: now, receivedAt: now)
                     }
                 }
                 start += chunk

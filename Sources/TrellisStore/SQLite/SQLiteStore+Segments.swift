@@ -111,7 +111,7 @@ extension SQLiteStore {
             let id = try Self.survivor(db, of: contactId)
             guard let row = try Row.fetchOne(db, sql: "SELECT model, state FROM contact_scores WHERE contact_id = ?", arguments: [id]) else { return nil }
             let model: String = row[0]
-            let state = try JSONDecoderShim.decode(ScoreState.self, row[1])
+            let state = try ScoreState(json: try JSONValue(jsonText: row[1]))
             let changes = try Row.fetchAll(
                 db, sql: "SELECT dimension, rule, points, reason, at, event_seq FROM score_changes WHERE contact_id = ? AND model = ? ORDER BY id",
                 arguments: [id, model]

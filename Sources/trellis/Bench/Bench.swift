@@ -52,8 +52,8 @@ struct BenchIngest: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pid = server.process.processIdentifier
         let result = try await drive(port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) })
+        if rules { try await reportLag(port: server.port, group: group) }
         try await group.shutdownGracefully()
-        if rules { try await reportLag(port: server.port) }
         server.stop()
 
         let check = try SQLiteStore(path: database)
@@ -168,11 +168,13 @@ struct BenchIngest: AsyncParsableCommand {
     }
 
     /// Waits for the qualify stage to catch up, then reads its lag histogram from /metrics.
-    func reportLag(port: Int) async throws {
+    func reportLag(port: Int, group: MultiThreadedEventLoopGroup) async throws {
         var buckets: [(Double, Double)] = []
         var previousCount = -1.0
+        let client = try await LoadConnection.connect(host: "127.0.0.1", port: port, group: group)
+        defer { Task { await client.close() } }
         for _ in 0..<120 {
-            let text = try await Self.fetch(port: port, path: "/metrics")
+            let text = try await client.get(path: "/metrics").body
             buckets = text.split(separator: "\n").compactMap { line -> (Double, Double)? in
                 guard line.hasPrefix("trellis_qualify_lag_seconds_bucket{le=\""), let close = line.firstIndex(of: "}") else { return nil }
                 let bound = line[line.index(line.startIndex, offsetBy: 39)..<line.index(before: close)]
@@ -193,12 +195,6 @@ struct BenchIngest: AsyncParsableCommand {
             return bucket.0.isInfinite ? "> 10 s" : String(format: "≤ %.0f ms", bucket.0 * 1000)
         }
         print("ingest → segments and scores (qualify lag), \(Int(total)) events: p50 \(percentile(0.5)), p90 \(percentile(0.9)), p99 \(percentile(0.99))")
-    }
-
-    static func fetch(port: Int, path: String) async throws -> String {
-        let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
-        let data = try Data(contentsOf: url)
-        return String(decoding: data, as: UTF8.self)
     }
 
     func report(_ result: Result, stored: Int) {

@@ -45,6 +45,23 @@ final class LoadConnection: Sendable {
         return try await promise.futureResult.get()
     }
 
+    /// GETs `path`; returns the status and the body as text (for reading /metrics).
+    func get(path: String) async throws -> (status: Int, body: String) {
+        let promise = channel.eventLoop.makePromise(of: Int.self)
+        let channel = self.channel
+        let collector = self.collector
+        let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["Host": "127.0.0.1"])
+        channel.eventLoop.execute {
+            collector.pending = promise
+            collector.body = ByteBuffer()
+            channel.write(HTTPClientRequestPart.head(request), promise: nil)
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        let status = try await promise.futureResult.get()
+        let body = try await channel.eventLoop.submit { String(buffer: collector.body) }.get()
+        return (status, body)
+    }
+
     func close() async {
         try? await channel.close()
     }
@@ -55,12 +72,13 @@ final class LoadConnection: Sendable {
 private final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
     var pending: EventLoopPromise<Int>?
+    var body = ByteBuffer()
     private var status = 0
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head): status = Int(head.status.code)
-        case .body: break
+        case .body(var part): body.writeBuffer(&part)
         case .end:
             pending?.succeed(status)
             pending = nil
