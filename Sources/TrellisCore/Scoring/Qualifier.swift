@@ -8,6 +8,9 @@ public struct Qualifier: Sendable {
     public let scorer: LeadScorer?
     /// Event names some rule looks at; only these need to be kept per contact.
     public let eventNames: Set<String>
+    /// Event names whose properties some rule filters on; for the others a count is enough, so
+    /// loaders can skip parsing their properties.
+    public let filteredEventNames: Set<String>
     /// How far back those events matter (nil: all time).
     public let eventWindow: RuleDuration?
     private let evaluator = RuleEvaluator()
@@ -24,6 +27,13 @@ public struct Qualifier: Sendable {
             windows.append(rule.when.longestWindow)
         }
         eventNames = names
+        var filtered: Set<String> = []
+        let rules = catalog.segments.map(\.match) + (model?.stages ?? []).map(\.when)
+        for rule in rules {
+            rule.visit { if case .event(let condition) = $0, !condition.filters.isEmpty { filtered.insert(condition.name) } }
+        }
+        filtered.formUnion((model?.engagement ?? []).filter { !$0.filters.isEmpty }.map(\.event))
+        filteredEventNames = filtered
         stageDependencies = (model?.stages ?? []).map { RuleDependencies($0.when) }
         eventWindow = windows.contains { $0 == nil } ? nil : windows.compactMap { $0 }.max()
     }

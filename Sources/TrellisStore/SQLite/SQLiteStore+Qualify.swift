@@ -153,7 +153,8 @@ struct QualifyPlanner {
         for row in try Row.fetchAll(statement, arguments: [contactId, state.lastSeq]) {
             state.lastSeq = max(state.lastSeq, row[0])
             guard let name: String = row[1], names.contains(name), (row[4] as String) != Self.ownSource else { continue }
-            let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[3]), properties: try JSONValue.column(row[2], "events.properties"))
+            let properties = qualifier.filteredEventNames.contains(name) ? try JSONValue.column(row[2], "events.properties") : [:]
+            let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[3]), properties: properties)
             events.append(NewEvent(seq: row[0], name: name, fact: fact))
         }
         return events
@@ -305,7 +306,8 @@ struct FactsLoader {
             let rows = try Row.fetchAll(statement, arguments: [row.id, since])
             for event in rows {
                 guard let name: String = event[0], qualifier.eventNames.contains(name) else { continue }
-                let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: event[1]), properties: try JSONValue.column(event[2], "events.properties"))
+                let properties = qualifier.filteredEventNames.contains(name) ? try JSONValue.column(event[2], "events.properties") : [:]
+                let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: event[1]), properties: properties)
                 facts.eventsByName[name, default: []].append(fact)
             }
         }
