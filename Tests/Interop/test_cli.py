@@ -109,3 +109,22 @@ def test_demo_serves_a_seeded_store(workdir):
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=15)
+
+
+def test_workflow_validate_reports_file_and_line(workdir):
+    examples = os.path.join(ROOT, "examples", "workflows")
+    ok = trellis("workflow", "validate", examples)
+    assert "workflows valid" in ok.stdout and "content-download-to-mql" in ok.stdout
+    bad = os.path.join(workdir, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("workflow: w\ntrigger:\n  event: X\nsteps:\n  - send: { email: a }\n  - wait: 3\n")
+    result = trellis("workflow", "validate", bad, check=False)
+    assert result.returncode == 1
+    assert f"{bad}:6: steps[1].wait" in result.stderr and "needs a unit" in result.stderr
+    loop = os.path.join(workdir, "loop.yaml")
+    with open(loop, "w") as f:
+        f.write("workflow: loop\ntrigger:\n  inactive: 60d\nsteps:\n  - id: ask\n    send: { email: a }\n  - goto: ask\n  - goto: gone\n")
+    result = trellis("workflow", "validate", loop, check=False)
+    assert result.returncode == 1
+    assert f"{loop}:7: steps[1].goto" in result.stderr and "no wait" in result.stderr
+    assert f"{loop}:8: steps[2]" in result.stderr and "no step has that id" in result.stderr
