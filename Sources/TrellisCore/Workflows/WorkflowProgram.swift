@@ -19,7 +19,8 @@ public struct WorkflowProgram: Sendable {
 
     public let definition: WorkflowDefinition
     public let instructions: [Instruction]
-    /// Where each instruction was written (`steps[4].branch.then[0]`), for logs and counts.
+    /// Each instruction's step: its id when it has one, else where it was written
+    /// (`steps[4].branch.then[0]`), for timelines and per-step counts.
     public let paths: [String]
     /// Step ids to instruction indexes.
     public let labels: [String: Int]
@@ -53,8 +54,11 @@ public struct WorkflowProgram: Sendable {
         }
 
         mutating func emit(_ steps: [WorkflowStep]) {
-            for step in steps {
-                if let id = step.id { labels[id] = instructions.count }
+            for var step in steps {
+                if let id = step.id {
+                    labels[id] = instructions.count
+                    step.path = id
+                }
                 switch step.action {
                 case .sendEmail, .sendWebhook: append(.send(step.action), path: step.path)
                 case .wait(let duration): append(.wait(duration), path: step.path)

@@ -10,6 +10,12 @@ public enum FormFiles {
         public var line: Int?
         public var message: String
         public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(message)" }
+
+        public init(file: String, line: Int?, message: String) {
+            self.file = file
+            self.line = line
+            self.message = message
+        }
     }
 
     /// Every `*.yaml` / `*.yml` file in `directory`, sorted by name.
