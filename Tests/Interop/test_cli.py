@@ -128,3 +128,20 @@ def test_workflow_validate_reports_file_and_line(workdir):
     assert result.returncode == 1
     assert f"{loop}:7: steps[1].goto" in result.stderr and "no wait" in result.stderr
     assert f"{loop}:8: steps[2]" in result.stderr and "no step has that id" in result.stderr
+
+
+def test_simulate_prints_the_timeline_as_json_and_synthetic_counts(workdir):
+    import json
+    workflows = os.path.join(ROOT, "examples", "workflows")
+    out = trellis("simulate", workflows, "--scenario", os.path.join(ROOT, "examples", "scenarios", "content-download.yaml"), "--json").stdout
+    result = json.loads(out)
+    maria = result["contacts"]["maria"]
+    assert {"at", "workflow", "step", "action", "detail"} <= set(maria[0])
+    sends = [(e["at"], e["detail"]) for e in maria if e["action"] == "send" and e["workflow"] == "content-download-to-mql"]
+    assert sends == [("2026-01-05T09:00:00.000Z", "email ebook-thank-you"), ("2026-01-08T09:00:00.000Z", "email migration-pitfalls"),
+                     ("2026-01-10T11:00:00.000Z", "email demo-offer")]
+    assert result["steps"]["content-download-to-mql"]["demo-offer"]["send"] == 1
+    synthetic = trellis("simulate", workflows, "--synthetic", "2000", "--days", "30").stdout
+    assert "2000 synthetic leads over 30 days" in synthetic and "entered" in synthetic and "exits:" in synthetic
+    neither = trellis("simulate", workflows, check=False)
+    assert neither.returncode != 0 and "either --scenario FILE or --synthetic N" in neither.stderr

@@ -116,6 +116,18 @@ extension Dictionary where Key == String, Value == JSONValue {
         for key in path.dropFirst() { current = current?[key] }
         return current
     }
+
+    /// Sets the value at a dotted path, creating the objects on the way.
+    public mutating func setValue(_ value: JSONValue, at path: [String]) {
+        guard let first = path.first else { return }
+        if path.count == 1 {
+            self[first] = value
+            return
+        }
+        var inner = self[first]?.objectValue ?? [:]
+        inner.setValue(value, at: Array(path.dropFirst()))
+        self[first] = .object(inner)
+    }
 }
 
 extension Rule {

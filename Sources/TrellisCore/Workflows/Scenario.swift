@@ -31,6 +31,8 @@ public struct Scenario: Sendable {
     public var start: Timestamp
     /// How long to simulate after the last scripted event.
     public var tail: Int64
+    /// Or: a fixed end, this long after start, for every contact.
+    public var horizon: Int64?
     public var contacts: [ScriptedContact]
 
     public init(json: JSONValue) throws(InputError) {

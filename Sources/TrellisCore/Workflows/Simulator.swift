@@ -55,7 +55,7 @@ public struct Simulator: Sendable {
             self.simulator = simulator
             self.script = script
             start = scenario.start
-            end = scenario.start.adding(milliseconds: (script.events.last?.offset ?? 0) + scenario.tail)
+            end = scenario.start.adding(milliseconds: scenario.horizon ?? ((script.events.last?.offset ?? 0) + scenario.tail))
             var contact = Contact(id: 1, email: script.traits["email"]?.stringValue, traits: script.traits, firstSeen: scenario.start, lastSeen: scenario.start)
             if let consent = script.consent { contact.consent.email = consent }
             facts = ContactFacts(contact: contact)

@@ -224,17 +224,3 @@ struct SegmentScan {
         return members
     }
 }
-
-extension Dictionary where Key == String, Value == JSONValue {
-    /// Sets the value at a dotted path, creating the objects on the way.
-    mutating func setValue(_ value: JSONValue, at path: [String]) {
-        guard let first = path.first else { return }
-        if path.count == 1 {
-            self[first] = value
-            return
-        }
-        var inner = self[first]?.objectValue ?? [:]
-        inner.setValue(value, at: Array(path.dropFirst()))
-        self[first] = .object(inner)
-    }
-}

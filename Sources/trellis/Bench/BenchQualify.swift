@@ -26,7 +26,7 @@ struct BenchQualify: AsyncParsableCommand {
         }
         let qualifier = Qualifier(catalog: try SegmentCatalog(definitions), model: model)
         let start = Timestamp(millisecondsSinceEpoch: 1_790_000_000_000)
-        var random = SplitMix(seed: 42)
+        var random = SplitMix64(seed: 42)
         var people = (0..<contacts).map { index in makeFacts(index, start: start, random: &random) }
         var scores = [ScoreState](repeating: ScoreState(), count: contacts)
         for index in people.indices { _ = qualifier.qualify(&people[index], score: &scores[index], newEvents: [], changes: .everything, at: start) }
@@ -63,7 +63,7 @@ struct BenchQualify: AsyncParsableCommand {
     static let titles = ["VP Marketing", "Marketing Manager", "Engineer", "Director of Sales", "Student", "CTO"]
     static let industries = ["Software", "Retail", "Healthcare", "Education"]
 
-    func makeFacts(_ index: Int, start: Timestamp, random: inout SplitMix) -> ContactFacts {
+    func makeFacts(_ index: Int, start: Timestamp, random: inout SplitMix64) -> ContactFacts {
         let size = Int64(random.next() % 2000)
         let account = Account(
             id: Int64(index / accountSize + 1), groupId: "a\(index / accountSize)", name: nil, traits: ["employees": .int(size)], createdAt: start, updatedAt: start)
@@ -74,7 +74,7 @@ struct BenchQualify: AsyncParsableCommand {
         return ContactFacts(contact: Contact(id: Int64(index + 1), email: "c\(index)@bench.example", traits: traits, accountId: account.id, firstSeen: start, lastSeen: start), account: account)
     }
 
-    func makeEvent(_ index: Int, start: Timestamp, random: inout SplitMix) -> (Int, NewEvent) {
+    func makeEvent(_ index: Int, start: Timestamp, random: inout SplitMix64) -> (Int, NewEvent) {
         let contact = Int(random.next() % UInt64(contacts))
         let at = start.adding(milliseconds: Int64(index) * 5_000)
         let roll = random.next() % 100
@@ -90,18 +90,5 @@ struct BenchQualify: AsyncParsableCommand {
             default: ("Feature Used", ["feature": "export"])
             }
         return (contact, NewEvent(seq: Int64(index), name: name, fact: EventFact(timestamp: at, properties: properties)))
-    }
-}
-
-/// A small deterministic generator, so runs are comparable.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
