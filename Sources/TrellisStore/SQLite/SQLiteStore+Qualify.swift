@@ -282,22 +282,32 @@ struct QualifyWriter {
 /// look at (within the longest window), its memberships, and its colleagues for account rules.
 struct FactsLoader {
     let db: Database
-    let qualifier: Qualifier
+    let needs: FactNeeds
     let segmentNames: [Int64: String]
+
+    init(db: Database, needs: FactNeeds, segmentNames: [Int64: String]) {
+        self.db = db
+        self.needs = needs
+        self.segmentNames = segmentNames
+    }
+
+    init(db: Database, qualifier: Qualifier, segmentNames: [Int64: String]) {
+        self.init(db: db, needs: qualifier.needs, segmentNames: segmentNames)
+    }
 
     func facts(for row: ContactRow, at now: Timestamp, withColleagues: Bool) throws -> ContactFacts {
         var facts = ContactFacts(contact: row.contact(anonymousIds: []))
         if let accountId = row.accountId {
             facts.account = try account(accountId)
-            if withColleagues, qualifier.catalog.usesAccountAggregates {
+            if withColleagues, needs.accountRules {
                 let others = try Row.fetchAll(
                     db, sql: "SELECT \(ContactRow.columns) FROM contacts WHERE account_id = ? AND id <> ? ORDER BY id LIMIT 500",
                     arguments: [accountId, row.id])
                 facts.others = try others.map { try self.facts(for: try ContactRow(row: $0), at: now, withColleagues: false) }
             }
         }
-        if !qualifier.eventNames.isEmpty {
-            let since = qualifier.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
+        if !needs.eventNames.isEmpty {
+            let since = needs.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
             let statement = try db.cachedStatement(
                 sql: """
                     SELECT \(SQLiteStore.ruleNameSQL), timestamp, properties FROM events
@@ -305,8 +315,8 @@ struct FactsLoader {
                     """)
             let rows = try Row.fetchAll(statement, arguments: [row.id, since])
             for event in rows {
-                guard let name: String = event[0], qualifier.eventNames.contains(name) else { continue }
-                let properties = qualifier.filteredEventNames.contains(name) ? try JSONValue.column(event[2], "events.properties") : [:]
+                guard let name: String = event[0], needs.eventNames.contains(name) else { continue }
+                let properties = needs.filteredEventNames.contains(name) ? try JSONValue.column(event[2], "events.properties") : [:]
                 let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: event[1]), properties: properties)
                 facts.eventsByName[name, default: []].append(fact)
             }

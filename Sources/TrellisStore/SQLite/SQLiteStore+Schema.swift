@@ -188,6 +188,58 @@ extension SQLiteStore {
                         WHERE type IN ('track', 'page', 'screen');
                     """)
         }
+        migrator.registerMigration("v3-workflows") { db in
+            try db.execute(
+                sql: """
+                    -- Every uploaded version of every workflow; runs point at the version they started on.
+                    CREATE TABLE workflow_versions (
+                        name TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        definition TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        PRIMARY KEY (name, version)
+                    );
+                    CREATE TABLE workflow_runs (
+                        id TEXT PRIMARY KEY,
+                        workflow TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        contact_id INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        status TEXT NOT NULL,
+                        wake_at INTEGER,
+                        entered_at INTEGER NOT NULL,
+                        variant TEXT,
+                        executed INTEGER NOT NULL,
+                        finish_reason TEXT,
+                        updated_at INTEGER NOT NULL
+                    );
+                    -- The due-time index the worker leases from.
+                    CREATE INDEX workflow_runs_due ON workflow_runs(wake_at) WHERE status = 'waiting';
+                    CREATE INDEX workflow_runs_contact ON workflow_runs(contact_id, workflow);
+                    -- Every action a run took, keyed by run and step count: the outbox channels deliver
+                    -- from, so a replayed step finds its key taken and sends nothing twice.
+                    CREATE TABLE workflow_actions (
+                        key TEXT PRIMARY KEY,
+                        run_id TEXT NOT NULL,
+                        contact_id INTEGER NOT NULL,
+                        workflow TEXT NOT NULL,
+                        step TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        delivered_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX workflow_actions_contact ON workflow_actions(contact_id, at);
+                    CREATE INDEX workflow_actions_undelivered ON workflow_actions(at) WHERE kind = 'send' AND delivered_at IS NULL;
+                    CREATE TABLE workflow_cursor (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        last_seq INTEGER NOT NULL
+                    );
+                    INSERT INTO workflow_cursor (id, last_seq) VALUES (1, 0);
+                    """)
+        }
         return migrator
     }
 }

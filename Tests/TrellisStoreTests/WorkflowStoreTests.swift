@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+import TrellisCore
+@testable import TrellisStore
+
+@Suite struct WorkflowStoreTests {
+    static func definition(_ steps: String, name: String = "nurture", extra: String = "") throws -> WorkflowDefinition {
+        try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow":"\#(name)","trigger":{"event":"Ebook Downloaded"}\#(extra),"steps":\#(steps)}"#))
+    }
+
+    static let steps = #"[{"send":{"email":"welcome"}},{"wait":"2d"},{"send":{"email":"follow-up"}},{"update":{"stage":"mql","tags":["nurtured"]}}]"#
+
+    func set(_ store: SQLiteStore) async throws -> WorkflowSet {
+        try WorkflowSet(try await store.workflowVersions().map { WorkflowSet.Version(definition: $0.definition, version: $0.version, status: $0.status) })
+    }
+
+    func sends(_ store: SQLiteStore, contact: Int64) async throws -> [String] {
+        try await store.workflowActions(contactId: contact).filter { $0.kind == .send }.map(\.detail)
+    }
+
+    @Test func anEventEnrollsAndDueStepsRunOnTheVirtualClock() async throws {
+        let fixture = try await StoreFixture()
+        _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
+        try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "ada@acme.example"]), track("e1", user: "u1", event: "Ebook Downloaded")])
+        let id = try #require(try await fixture.store.contacts(ContactQuery(userId: "u1")).first?.id)
+        let workflows = try await set(fixture.store)
+        let first = try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        #expect(first.entered == 1 && first.sends == 1)
+        #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 1), limit: 100).actions == 0)
+        let later = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 2), limit: 100)
+        #expect(later.dueRuns == 1 && later.sends == 1 && later.finished == 1)
+        #expect(try await sends(fixture.store, contact: id) == ["email welcome", "email follow-up"])
+        let contact = try #require(try await fixture.store.contact(id: id))
+        #expect(contact.stage == .mql && contact.traits["tags"] == ["nurtured"])
+        #expect(try await fixture.store.workflowRuns(contactId: id).map(\.finishReason) == ["completed"])
+        // Entry is once: the same event again enrolls no one.
+        try await fixture.ingest([track("e2", user: "u1", event: "Ebook Downloaded")])
+        #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 3), limit: 100).entered == 0)
+    }
+
+    @Test func aReplayedPassSendsNothingTwiceAndSkipsNothing() async throws {
+        let fixture = try await StoreFixture()
+        _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
+        try await fixture.ingest((1...20).map { track("e\($0)", user: "u\($0)", event: "Ebook Downloaded") })
+        let workflows = try await set(fixture.store)
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 1000)
+        // A crash after the actions were logged but before the runs moved on: put the runs and the
+        // cursor back as they were, and run the pass again.
+        let savedRuns = try await fixture.store.strings(sql: "SELECT id || '|' || position || '|' || executed || '|' || coalesce(wake_at, '') FROM workflow_runs")
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 2), limit: 1000)
+        for saved in savedRuns {
+            let parts = saved.split(separator: "|", omittingEmptySubsequences: false)
+            try await fixture.store.execute(
+                sql: "UPDATE workflow_runs SET position = \(parts[1]), executed = \(parts[2]), status = 'waiting', wake_at = \(parts[3]), finish_reason = NULL WHERE id = '\(parts[0])'")
+        }
+        let replay = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 2), limit: 1000)
+        #expect(replay.dueRuns == 20 && replay.actions == 0 && replay.sends == 0)
+        let counts = try await fixture.store.strings(sql: "SELECT detail || ':' || count(*) FROM workflow_actions WHERE kind = 'send' GROUP BY detail ORDER BY detail")
+        #expect(counts == ["email follow-up:20", "email welcome:20"])
+    }
+
+    @Test func runsStayOnTheVersionTheyStartedOn() async throws {
+        let fixture = try await StoreFixture()
+        _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
+        try await fixture.ingest([track("a", user: "early", event: "Ebook Downloaded")])
+        _ = try await fixture.store.advanceWorkflows(try await set(fixture.store), at: fixture.now, limit: 100)
+        let v2 = #"[{"send":{"email":"welcome-v2"}},{"wait":"2d"},{"send":{"email":"follow-up-v2"}}]"#
+        let record = try await fixture.store.saveWorkflow(try Self.definition(v2), status: .published, at: fixture.now)
+        #expect(record.version == 2)
+        try await fixture.ingest([track("b", user: "late", event: "Ebook Downloaded")])
+        let workflows = try await set(fixture.store)
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 1), limit: 100)
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 3), limit: 100)
+        let early = try #require(try await fixture.store.contacts(ContactQuery(userId: "early")).first?.id)
+        let late = try #require(try await fixture.store.contacts(ContactQuery(userId: "late")).first?.id)
+        #expect(try await sends(fixture.store, contact: early) == ["email welcome", "email follow-up"])
+        #expect(try await sends(fixture.store, contact: late) == ["email welcome-v2", "email follow-up-v2"])
+        // Paused: no entries and runs hold.
+        _ = try await fixture.store.setWorkflowStatus(name: "nurture", .paused, at: fixture.now)
+        try await fixture.ingest([track("c", user: "paused", event: "Ebook Downloaded")])
+        #expect(try await fixture.store.advanceWorkflows(try await set(fixture.store), at: fixture.now.adding(days: 4), limit: 100).entered == 0)
+    }
+
+    @Test func goalsAndSkipAheadActOnEvents() async throws {
+        let fixture = try await StoreFixture()
+        let steps = #"[{"send":{"email":"welcome"}},{"wait":"7d"},{"send":{"email":"reminder"}},{"id":"offer","send":{"email":"demo-offer"}}]"#
+        let extra = #","exit_when":[{"event":"Demo Booked"}],"on":[{"when":{"event":"Pricing Viewed"},"goto":"offer"}]"#
+        _ = try await fixture.store.saveWorkflow(try Self.definition(steps, extra: extra), status: .published, at: fixture.now)
+        try await fixture.ingest([track("a1", user: "a", event: "Ebook Downloaded"), track("b1", user: "b", event: "Ebook Downloaded")])
+        let workflows = try await set(fixture.store)
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        try await fixture.ingest([track("a2", user: "a", event: "Pricing Viewed"), track("b2", user: "b", event: "Demo Booked")])
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 1), limit: 100)
+        let a = try #require(try await fixture.store.contacts(ContactQuery(userId: "a")).first?.id)
+        let b = try #require(try await fixture.store.contacts(ContactQuery(userId: "b")).first?.id)
+        #expect(try await sends(fixture.store, contact: a) == ["email welcome", "email demo-offer"])
+        #expect(try await sends(fixture.store, contact: b) == ["email welcome"])
+        #expect(try await fixture.store.workflowRuns(contactId: b).first?.finishReason == "goal")
+        let counts = try await fixture.store.workflowStepCounts(name: "nurture")
+        #expect(counts["offer"]?["send"] == 1)
+    }
+}
