@@ -51,6 +51,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     FormsController(services: services).register(on: router)
     SegmentsController(services: services).register(on: router)
     ScoringController(services: services).register(on: router)
+    WorkflowsController(services: services).register(on: router)
     HostedFormsController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in

@@ -17,6 +17,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Form definitions to load.") var forms = "examples/forms"
     @Option(help: "Segment definitions to load.") var segments = "examples/segments"
     @Option(help: "The scoring model to use.") var scoring = "examples/scoring/default.yaml"
+    @Option(help: "Workflows to publish.") var workflows = "examples/workflows"
 
     func run() async throws {
         let path = try SQLiteStore.path(fromURL: db)
@@ -34,12 +35,15 @@ struct Demo: AsyncParsableCommand {
         }
         try await RuleLoading.load(
             segments: FileManager.default.fileExists(atPath: segments) ? segments : nil,
-            scoring: FileManager.default.fileExists(atPath: scoring) ? scoring : nil, into: store, at: now)
+            scoring: FileManager.default.fileExists(atPath: scoring) ? scoring : nil,
+            workflows: FileManager.default.fileExists(atPath: workflows) ? workflows : nil, into: store, at: now)
         let summary = try await DemoSeeder(contacts: contacts, accounts: max(10, contacts / 10)).seed(store, now: now)
         let services = Services(store: store, clock: clock)
         // Score and segment the seeded history before the first request.
         try await services.qualify.reload()
         let qualified = try await services.qualify.drain()
+        try await services.workflows.reload()
+        let nurtured = try await services.workflows.drain()
         let qualifying = try await RuleLoading.startQualifying(services)
         await services.qualify.waitForRecomputes()
         defer { qualifying.cancel() }
@@ -53,6 +57,7 @@ struct Demo: AsyncParsableCommand {
                 Trellis demo: \(summary.contacts) contacts and \(summary.messages) events in \(path)
                 Qualified: \(qualified.scoreChanges) score changes, \(qualified.stageChanges) stage moves
                 Segments:  \(segmentSummary.isEmpty ? "none" : segmentSummary)
+                Workflows: \(nurtured.entered) runs started, \(nurtured.sends) sends queued
 
                   URL        \(base)
                   Admin key  \(adminKey)

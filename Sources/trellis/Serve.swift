@@ -15,12 +15,13 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A folder of form definitions (*.yaml) to load at start.") var forms: String?
     @Option(help: "A folder of segment definitions (*.yaml) to load at start.") var segments: String?
     @Option(help: "A scoring model (YAML) to put in force at start.") var scoring: String?
+    @Option(help: "A folder of workflow files (*.yaml) to publish at start (a changed file becomes a new version).") var workflows: String?
 
     func run() async throws {
         let opened = try await store.openStore()
         let clock = SystemClock()
         if let forms { try await FormLoading.load(directory: forms, into: opened, at: clock.now()) }
-        try await RuleLoading.load(segments: segments, scoring: scoring, into: opened, at: clock.now())
+        try await RuleLoading.load(segments: segments, scoring: scoring, workflows: workflows, into: opened, at: clock.now())
         let services = Services(store: opened, clock: clock)
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
@@ -33,7 +34,20 @@ struct Serve: AsyncParsableCommand {
 }
 
 enum RuleLoading {
-    static func load(segments: String?, scoring: String?, into store: any Store, at now: Timestamp) async throws {
+    static func load(segments: String?, scoring: String?, workflows: String? = nil, into store: any Store, at now: Timestamp) async throws {
+        if let workflows {
+            let (definitions, problems) = WorkflowFiles.check(files: WorkflowFiles.expand([workflows]), templates: nil)
+            guard problems.isEmpty else { throw CommandFailure(problems.map(\.description).joined(separator: "\n")) }
+            let stored = try await store.workflowVersions()
+            for definition in definitions {
+                let newest = stored.filter { $0.name == definition.name }.last
+                if let newest, newest.definition.source == definition.source {
+                    if newest.status == .draft { _ = try await store.setWorkflowStatus(name: definition.name, .published, at: now) }
+                    continue
+                }
+                _ = try await store.saveWorkflow(definition, status: .published, at: now)
+            }
+        }
         do {
             if let segments {
                 for segment in try RuleFiles.segments(directory: segments) { try await upsert(segment, into: store, at: now) }
@@ -54,10 +68,16 @@ enum RuleLoading {
     /// the loop that keeps scores and memberships current.
     static func startQualifying(_ services: Services) async throws -> Task<Void, Never> {
         try await services.qualify.reload()
+        try await services.workflows.reload()
         for record in try await services.store.segments() where record.computedVersion < record.version {
             await services.qualify.startRecompute(segmentId: record.id)
         }
-        return Task { await services.qualify.run() }
+        return Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await services.qualify.run() }
+                group.addTask { await services.workflows.run() }
+            }
+        }
     }
 }
 

@@ -41,6 +41,21 @@ public final class ServerMetrics: Sendable {
         }
     }
 
+    /// Workflow actions by kind, and the time from a triggering event's receipt to the entry.
+    func workflowsAdvanced(_ report: WorkflowReport, entryLagsMilliseconds: [Int64]) {
+        let histogram = registry.makeDurationHistogram(
+            descriptor: .init(namespace: "trellis", metricName: "workflow_entry_lag", unitName: "seconds", helpText: "Time from a triggering event to the workflow entry"),
+            buckets: [.milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(10)])
+        for lag in entryLagsMilliseconds { histogram.record(.milliseconds(lag)) }
+        let counts: [(String, Int)] = [("entered", report.entered), ("action", report.actions), ("send", report.sends), ("finished", report.finished)]
+        for (kind, count) in counts where count > 0 {
+            registry.makeCounter(
+                descriptor: .init(namespace: "trellis", metricName: "workflow_steps", unitName: "total", helpText: "Workflow entries, actions, sends and finished runs"),
+                labels: [("kind", kind)]
+            ).increment(by: Int64(count))
+        }
+    }
+
     func eventsIngested(_ count: Int, type: MessageType) {
         registry.makeCounter(
             descriptor: .init(namespace: "trellis", metricName: "events_ingested", unitName: "total", helpText: "Events stored in the event log"),

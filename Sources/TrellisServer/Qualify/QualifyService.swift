@@ -12,6 +12,8 @@ public actor QualifyService {
     let clock: any TrellisClock
     let logger: Logger
     let metrics: ServerMetrics?
+    /// Told when a pass changed memberships or stages: workflows trigger on those.
+    let onChange: @Sendable () -> Void
     public private(set) var qualifier: Qualifier
     private var recomputes: [Int64: Task<Void, Never>] = [:]
     private var progress: [Int64: (done: Int, total: Int)] = [:]
@@ -20,9 +22,13 @@ public actor QualifyService {
     /// Passes run and their figures, for /metrics.
     public private(set) var lastReport = QualifyReport()
 
-    public init(store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, logger: Logger = Logger(label: "trellis.qualify")) {
+    public init(
+        store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, logger: Logger = Logger(label: "trellis.qualify"),
+        onChange: @escaping @Sendable () -> Void = {}
+    ) {
         self.store = store
         self.metrics = metrics
+        self.onChange = onChange
         self.clock = clock
         self.logger = logger
         self.qualifier = Qualifier(catalog: try! SegmentCatalog([]), model: nil)
@@ -53,6 +59,7 @@ public actor QualifyService {
             total.exited += report.exited
             total.stageChanges += report.stageChanges
             total.scoreChanges += report.scoreChanges
+            if report.entered + report.exited + report.stageChanges > 0 { onChange() }
             if !report.more { break }
         }
         lastReport = total

@@ -9,6 +9,8 @@ public final class Services: Sendable {
     public let committer: GroupCommitter
     /// Scores, lifecycle stages and segment memberships, kept current as events arrive.
     public let qualify: QualifyService
+    /// Nurture workflows, moved on as events arrive and waits end.
+    public let workflows: WorkflowService
     public let authenticator: KeyAuthenticator
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
@@ -21,11 +23,14 @@ public final class Services: Sendable {
     ) {
         self.store = store
         self.clock = clock
-        let qualify = QualifyService(store: store, clock: clock, metrics: metrics)
+        let workflows = WorkflowService(store: store, clock: clock, metrics: metrics)
+        let qualify = QualifyService(store: store, clock: clock, metrics: metrics, onChange: { workflows.notify() })
         self.qualify = qualify
+        self.workflows = workflows
         self.committer = GroupCommitter(store: store) { batches, messages in
             metrics.committed(batches: batches, messages: messages)
             qualify.notify()
+            workflows.notify()
         }
         self.authenticator = KeyAuthenticator(store: store)
         self.metrics = metrics

@@ -1,0 +1,68 @@
+import Logging
+import TrellisCore
+import TrellisStore
+
+/// Runs the nurture stage in serve mode: after every ingest commit and qualify change, and once a
+/// second for waits that are over, it moves workflow runs on. Tests drive it with ``drain()``.
+public actor WorkflowService {
+    let store: any Store
+    let clock: any TrellisClock
+    let metrics: ServerMetrics?
+    let logger: Logger
+    public private(set) var workflows: WorkflowSet
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    public init(store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, logger: Logger = Logger(label: "trellis.workflows")) {
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+        workflows = try! WorkflowSet([])
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public nonisolated func notify() { wake.yield() }
+
+    /// Loads every stored version and status.
+    public func reload() async throws {
+        let versions = try await store.workflowVersions()
+        workflows = try WorkflowSet(versions.map { WorkflowSet.Version(definition: $0.definition, version: $0.version, status: $0.status) })
+    }
+
+    @discardableResult
+    public func drain(limit: Int = 2_000) async throws -> WorkflowReport {
+        var total = WorkflowReport()
+        while true {
+            let report = try await store.advanceWorkflows(workflows, at: clock.now(), limit: limit)
+            let finished = clock.now()
+            metrics?.workflowsAdvanced(report, entryLagsMilliseconds: report.entryReceivedAt.map { max(0, finished.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) })
+            total.events += report.events
+            total.entered += report.entered
+            total.dueRuns += report.dueRuns
+            total.actions += report.actions
+            total.sends += report.sends
+            total.finished += report.finished
+            if !report.more { break }
+        }
+        return total
+    }
+
+    public func run() async {
+        let ticker = Task { [wake] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in wakes {
+            if Task.isCancelled { break }
+            do {
+                try await drain()
+            } catch {
+                logger.error("workflow pass failed: \(error)")
+            }
+        }
+    }
+}
