@@ -6,12 +6,15 @@ public struct FactNeeds: Sendable, Equatable {
     public var eventWindow: RuleDuration?
     public var filteredEventNames: Set<String>
     public var accountRules: Bool
+    /// Whether segment memberships are read (`in_segment`).
+    public var memberships: Bool
 
-    public init(eventNames: Set<String>, eventWindow: RuleDuration?, filteredEventNames: Set<String>, accountRules: Bool) {
+    public init(eventNames: Set<String>, eventWindow: RuleDuration?, filteredEventNames: Set<String>, accountRules: Bool, memberships: Bool = true) {
         self.eventNames = eventNames
         self.eventWindow = eventWindow
         self.filteredEventNames = filteredEventNames
         self.accountRules = accountRules
+        self.memberships = memberships
     }
 
     /// The needs of these rules together.
@@ -20,6 +23,7 @@ public struct FactNeeds: Sendable, Equatable {
         var filtered: Set<String> = []
         var windows: [RuleDuration?] = []
         var accounts = false
+        var memberships = false
         for rule in rules {
             rule.visit { part in
                 switch part {
@@ -28,13 +32,14 @@ public struct FactNeeds: Sendable, Equatable {
                     if !condition.filters.isEmpty { filtered.insert(condition.name) }
                     windows.append(condition.within)
                 case .account: accounts = true
+                case .inSegment: memberships = true
                 default: break
                 }
             }
         }
         self.init(
             eventNames: names, eventWindow: windows.contains { $0 == nil } ? nil : windows.compactMap { $0 }.max(), filteredEventNames: filtered,
-            accountRules: accounts)
+            accountRules: accounts, memberships: memberships)
     }
 }
 

@@ -321,8 +321,10 @@ struct FactsLoader {
                 facts.eventsByName[name, default: []].append(fact)
             }
         }
-        let segmentIds = try Int64.fetchAll(db.cachedStatement(sql: "SELECT segment_id FROM segment_members WHERE contact_id = ?"), arguments: [row.id])
-        facts.memberships = Set(segmentIds.compactMap { segmentNames[$0] })
+        if needs.memberships {
+            let segmentIds = try Int64.fetchAll(db.cachedStatement(sql: "SELECT segment_id FROM segment_members WHERE contact_id = ?"), arguments: [row.id])
+            facts.memberships = Set(segmentIds.compactMap { segmentNames[$0] })
+        }
         return facts
     }
 

@@ -92,6 +92,8 @@ struct WorkflowPass {
     var report = WorkflowReport()
     var runs: [Int64: [WorkflowRun]] = [:]
     var facts: [Int64: ContactFacts] = [:]
+    /// Contact rows read this pass, kept for the updates steps make.
+    var rows: [Int64: ContactRow] = [:]
     var dirty: Set<String> = []
     /// Names of events that can matter to some workflow: triggers, goals, skip-ahead, awaited events.
     let interesting: Set<String>
@@ -162,6 +164,7 @@ struct WorkflowPass {
     mutating func load(_ contactId: Int64) throws {
         guard facts[contactId] == nil else { return }
         guard let row = try ContactRow.fetch(db, id: contactId) else { return }
+        rows[contactId] = row
         facts[contactId] = try loader.facts(for: row, at: now, withColleagues: workflows.needs.accountRules)
         runs[contactId] = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT \(Self.runColumns) FROM workflow_runs WHERE contact_id = ? ORDER BY entered_at, id"), arguments: [contactId]
@@ -226,7 +229,7 @@ struct WorkflowPass {
     }
 
     mutating func apply(_ update: ContactUpdate, contactId: Int64, facts current: inout ContactFacts, workflow: String) throws {
-        guard var row = try ContactRow.fetch(db, id: contactId) else { return }
+        guard var row = try rows[contactId] ?? ContactRow.fetch(db, id: contactId) else { return }
         var traits = update.traits
         if !update.tags.isEmpty {
             let existing = row.traits["tags"]?.arrayValue ?? []
@@ -236,6 +239,7 @@ struct WorkflowPass {
         let previous = row.stage
         if let stage = update.stage { row.stage = stage }
         try row.save(db, at: now)
+        rows[contactId] = row
         current.contact.traits = row.traits
         current.contact.stage = row.stage
         if previous != row.stage {
