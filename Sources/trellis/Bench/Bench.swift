@@ -31,7 +31,7 @@ struct BenchIngest: AsyncParsableCommand {
     @Option(help: "Events per batch (batch mode).") var batchSize = 100
     @Option(help: "Seconds to run (after a 2 s warm-up).") var seconds = 10.0
     @Option(help: "Distinct users the events come from.") var users = 10_000
-    @Flag(help: "Serve with examples/segments and examples/scoring, send Page Viewed events, and report the ingest-to-membership lag.")
+    @Flag(help: "Serve with the example segments, scoring and workflows; send Page Viewed and Trial Started events; report the ingest-to-membership and event-to-entry lags.")
     var rules = false
     @Option(help: "Events per second to offer in total (0: as fast as the server answers).") var rate = 0.0
 
@@ -45,7 +45,8 @@ struct BenchIngest: AsyncParsableCommand {
         let (key, _) = try await APIKeys.create(in: store, name: "bench", role: .write, source: "bench", at: SystemClock().now())
         try store.close()
 
-        let ruleArguments = rules ? ["--segments", "examples/segments", "--scoring", "examples/scoring/default.yaml"] : []
+        let ruleArguments =
+            rules ? ["--segments", "examples/segments", "--scoring", "examples/scoring/default.yaml", "--workflows", "examples/workflows"] : []
         let server = try ServerProcess(database: database, arguments: ruleArguments)
         defer { server.stop() }
         print("trellis bench: \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
@@ -159,7 +160,9 @@ struct BenchIngest: AsyncParsableCommand {
             if index > 0 { text += "," }
             let user = random.next() % UInt64(users)
             let path = index % 4 == 0 ? "/pricing" : "/blog/\(index % 7)"
-            text += #"{"type":"track","userId":"user-\#(user)","event":"\#(event)","messageId":"c\#(connection)-\#(sequence)-\#(index)","#
+            // With rules, one event in ten starts a trial: the trial workflow enrolls on it.
+            let name = event == "Page Viewed" && index % 10 == 5 ? "Trial Started" : event
+            text += #"{"type":"track","userId":"user-\#(user)","event":"\#(name)","messageId":"c\#(connection)-\#(sequence)-\#(index)","#
             text += #""properties":{"plan":"pro","path":"\#(path)","i":\#(index)},"timestamp":"\#(timestamp)","#
             text += #""context":{"library":{"name":"trellis-bench","version":"1"},"ip":"203.0.113.7"}}"#
         }
@@ -168,33 +171,45 @@ struct BenchIngest: AsyncParsableCommand {
     }
 
     /// Waits for the qualify stage to catch up, then reads its lag histogram from /metrics.
+    /// Waits for the qualify stage to catch up, then reads its lag histogram, and the workflow
+    /// entry lag, from /metrics.
     func reportLag(port: Int, group: MultiThreadedEventLoopGroup) async throws {
-        var buckets: [(Double, Double)] = []
-        var previousCount = -1.0
         let client = try await LoadConnection.connect(host: "127.0.0.1", port: port, group: group)
         defer { Task { await client.close() } }
+        var text = ""
+        var previousCount = -1.0
         for _ in 0..<120 {
-            let text = try await client.get(path: "/metrics").body
-            buckets = text.split(separator: "\n").compactMap { line -> (Double, Double)? in
-                guard line.hasPrefix("trellis_qualify_lag_seconds_bucket{le=\""), let close = line.firstIndex(of: "}") else { return nil }
-                let bound = line[line.index(line.startIndex, offsetBy: 39)..<line.index(before: close)]
-                guard let count = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)) else { return nil }
-                return (bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, count)
-            }
-            let count = buckets.last?.1 ?? 0
+            text = try await client.get(path: "/metrics").body
+            let count = Self.histogram("trellis_qualify_lag_seconds", in: text).last?.1 ?? 0
             if count > 0, count == previousCount { break }
             previousCount = count
             try await Task.sleep(for: .seconds(1))
         }
+        Self.printPercentiles("ingest → segments and scores (qualify lag)", Self.histogram("trellis_qualify_lag_seconds", in: text))
+        Self.printPercentiles("event → workflow entry (Trial Started → trial-to-activation)", Self.histogram("trellis_workflow_entry_lag_seconds", in: text))
+    }
+
+    /// A Prometheus histogram's cumulative buckets: (upper bound in seconds, count).
+    static func histogram(_ name: String, in text: String) -> [(Double, Double)] {
+        let prefix = name + "_bucket{le=\""
+        return text.split(separator: "\n").compactMap { line -> (Double, Double)? in
+            guard line.hasPrefix(prefix), let close = line.firstIndex(of: "}") else { return nil }
+            let bound = line[line.index(line.startIndex, offsetBy: prefix.count)..<line.index(before: close)]
+            guard let count = Double(line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)) else { return nil }
+            return (bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, count)
+        }
+    }
+
+    static func printPercentiles(_ label: String, _ buckets: [(Double, Double)]) {
         guard let total = buckets.last?.1, total > 0 else {
-            print("qualify lag: no figures (is the server running with --segments?)")
+            print("\(label): no figures")
             return
         }
         func percentile(_ p: Double) -> String {
             guard let bucket = buckets.first(where: { $0.1 >= total * p }) else { return "?" }
-            return bucket.0.isInfinite ? "> 10 s" : String(format: "≤ %.0f ms", bucket.0 * 1000)
+            return bucket.0.isInfinite ? "> \(buckets.dropLast().last.map { String(format: "%.0f s", $0.0) } ?? "?")" : String(format: "≤ %.0f ms", bucket.0 * 1000)
         }
-        print("ingest → segments and scores (qualify lag), \(Int(total)) events: p50 \(percentile(0.5)), p90 \(percentile(0.9)), p99 \(percentile(0.99))")
+        print("\(label), \(Int(total)) events: p50 \(percentile(0.5)), p90 \(percentile(0.9)), p99 \(percentile(0.99))")
     }
 
     func report(_ result: Result, stored: Int) {
