@@ -39,7 +39,7 @@ struct Simulate: AsyncParsableCommand {
         } catch let error as FormFiles.LoadError {
             throw CommandFailure(error.description)
         }
-        let result = try Simulator(workflows: definitions).run(script)
+        let result = try Simulator(workflows: definitions, zones: SystemTimeZones()).run(script)
         if json {
             print(Self.json(result).jsonText)
             return
@@ -57,7 +57,7 @@ struct Simulate: AsyncParsableCommand {
         let start = ISO8601.parse("2026-01-05T09:00:00Z")!
         let began = ContinuousClock.now
         let script = SyntheticLeads.scenario(count: count, days: days, start: start, workflows: workflows)
-        let result = try Simulator(workflows: workflows).run(script)
+        let result = try Simulator(workflows: workflows, zones: SystemTimeZones()).run(script)
         let elapsed = ContinuousClock.now - began
         if json {
             print(JSONValue.object(["steps": Self.json(result)["steps"] ?? .null, "leads": .int(Int64(count)), "days": .int(Int64(days))]).jsonText)

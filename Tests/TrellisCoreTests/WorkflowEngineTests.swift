@@ -128,4 +128,17 @@ import Testing
         let (run, _) = WorkflowEngine(program: program, version: 1).start(contactId: 1, facts: lead(), at: now)
         #expect(run.finishReason == "step_budget")
     }
+
+    @Test func reEntryEveryPeriodAndRemoval() throws {
+        let json = #"{"workflow":"w","trigger":{"event":"X"},"entry":{"every":"30d"},"steps":[{"send":{"email":"hi"}},{"wait":"1d"},{"remove":"other"}]}"#
+        let engine = WorkflowEngine(program: try WorkflowProgram(try WorkflowDefinition(json: try JSONValue(jsonText: json))), version: 1)
+        var (run, _) = engine.start(contactId: 1, facts: lead(), at: now)
+        // Still running: no second entry; finished but within 30 days: none; after 30 days: again.
+        #expect(!engine.mayEnter(lead(), earlier: [run], at: now.adding(days: 40)))
+        let actions = engine.advance(&run, facts: lead(), at: now.adding(days: 1))
+        #expect(summary(actions) == ["remove other", "exit completed: end of the workflow"])
+        #expect(actions.first?.action == .remove(workflow: "other"))
+        #expect(!engine.mayEnter(lead(), earlier: [run], at: now.adding(days: 20)))
+        #expect(engine.mayEnter(lead(), earlier: [run], at: now.adding(days: 30)))
+    }
 }

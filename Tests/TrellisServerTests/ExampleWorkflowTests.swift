@@ -55,4 +55,15 @@ import TrellisServer
             "day 10.0 send email trial-case-study", "day 11.0 exit goal: exit_when[0]",
         ])
     }
+
+    @Test func lifecycleStageAndAccountBasedNurture() throws {
+        let (scenario, result) = try simulate("stage-and-account.yaml")
+        #expect(lines(result, scenario, contact: "lin", workflow: "mql-nurture") == [
+            "day 0.0 send email mql-customer-story", "day 4.0 handoff Engaged MQL clicked the customer story", "day 4.0 exit completed: exit step",
+        ])
+        #expect(lines(result, scenario, contact: "omar", workflow: "buying-group") == [
+            "day 0.0 handoff Three or more people at the account engaged this week", "day 0.0 send email team-evaluation-guide",
+            "day 3.0 send email security-and-admin-overview", "day 5.0 exit goal: exit_when[0]",
+        ])
+    }
 }

@@ -85,6 +85,11 @@ public struct Simulator: Sendable {
             if event.name == "Identify" {
                 facts.contact.traits = Traits.merge(facts.contact.traits, with: event.traits)
                 if let email = Traits.email(in: event.traits) { facts.contact.email = email }
+                // A lifecycle stage in the traits is a stage change, as in the server.
+                if let stage = Traits.stage(in: event.traits), stage != facts.contact.stage {
+                    facts.contact.stage = stage
+                    enterOnStage(stage, at: now)
+                }
                 return
             }
             let fact = EventFact(timestamp: now, properties: event.properties)
@@ -102,7 +107,15 @@ public struct Simulator: Sendable {
             switch trigger {
             case .event(let condition): condition.name == event.name && condition.accepts(event.properties, at: start)
             case .form(let key): event.name == "Form Submitted" && event.properties["form"]?.stringValue == key
+            // The qualify stage writes these in the server; a scenario scripts them.
+            case .segmentEntered(let segment): event.name == "Segment Entered" && event.properties["segment"]?.stringValue == segment
             default: false
+            }
+        }
+
+        mutating func enterOnStage(_ stage: LifecycleStage, at now: Timestamp) {
+            for name in simulator.order {
+                if case .stageChanged(let to, _) = simulator.engines[name]!.definition.trigger, to == nil || to == stage { enter(name, at: now) }
             }
         }
 
@@ -143,9 +156,7 @@ public struct Simulator: Sendable {
                     }
                     if let stage = update.stage, stage != facts.contact.stage {
                         facts.contact.stage = stage
-                        for name in simulator.order {
-                            if case .stageChanged(let to, _) = simulator.engines[name]!.definition.trigger, to == nil || to == stage { enter(name, at: action.at) }
-                        }
+                        enterOnStage(stage, at: action.at)
                     }
                 case .enroll(let target)?:
                     enter(target, at: action.at)

@@ -27,7 +27,8 @@ public actor WorkflowService {
     /// Loads every stored version and status.
     public func reload() async throws {
         let versions = try await store.workflowVersions()
-        workflows = try WorkflowSet(versions.map { WorkflowSet.Version(definition: $0.definition, version: $0.version, status: $0.status) })
+        workflows = try WorkflowSet(
+            versions.map { WorkflowSet.Version(definition: $0.definition, version: $0.version, status: $0.status) }, zones: SystemTimeZones())
     }
 
     @discardableResult
