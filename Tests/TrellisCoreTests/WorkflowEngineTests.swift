@@ -130,9 +130,10 @@ import Testing
     }
 
     @Test func reEntryEveryPeriodAndRemoval() throws {
-        let json = #"{"workflow":"w","trigger":{"event":"X"},"entry":{"every":"30d"},"steps":[{"send":{"email":"hi"}},{"wait":"1d"},{"remove":"other"}]}"#
+        let json = #"{"workflow":"w","trigger":{"event":"X"},"entry":{"every":"30d"},"steps":[{"send":{"webhook":"crm"}},{"wait":"1d"},{"remove":"other"}]}"#
         let engine = WorkflowEngine(program: try WorkflowProgram(try WorkflowDefinition(json: try JSONValue(jsonText: json))), version: 1)
-        var (run, _) = engine.start(contactId: 1, facts: lead(), at: now)
+        var (run, started) = engine.start(contactId: 1, facts: lead(), at: now)
+        #expect(started.contains { $0.kind == .send && $0.action == .sendWebhook(name: "crm") && $0.detail == "webhook crm" })
         // Still running: no second entry; finished but within 30 days: none; after 30 days: again.
         #expect(!engine.mayEnter(lead(), earlier: [run], at: now.adding(days: 40)))
         let actions = engine.advance(&run, facts: lead(), at: now.adding(days: 1))

@@ -98,5 +98,7 @@ import TrellisCore
         #expect(try await fixture.store.workflowRuns(contactId: b).first?.finishReason == "goal")
         let counts = try await fixture.store.workflowStepCounts(name: "nurture")
         #expect(counts["offer"]?["send"] == 1)
+        #expect(counts["trigger"]?["enter"] == 2)
+        #expect(counts.values.contains { $0["exited: goal"] == 1 } && counts.values.contains { $0["exited: completed"] == 1 })
     }
 }

@@ -67,9 +67,14 @@ extension SQLiteStore {
     public func workflowStepCounts(name: String) async throws -> [String: [String: Int]] {
         try await pool.read { db in
             var counts: [String: [String: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT step, kind, count(*) FROM workflow_actions WHERE workflow = ? GROUP BY step, kind", arguments: [name]) {
-                counts[row[0], default: [:]][row[1]] = row[2]
-            }
+            // Exits are counted by reason (completed, goal, holdout, removed, …).
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT step, CASE kind WHEN 'exit' THEN 'exited: ' || substr(detail, 1, instr(detail || ':', ':') - 1) ELSE kind END AS what, count(*)
+                    FROM workflow_actions WHERE workflow = ? GROUP BY step, what
+                    """, arguments: [name])
+            for row in rows { counts[row[0], default: [:]][row[1]] = row[2] }
             for row in try Row.fetchAll(
                 db, sql: "SELECT position, version, count(*) FROM workflow_runs WHERE workflow = ? AND status = 'waiting' GROUP BY position, version", arguments: [name])
             {
