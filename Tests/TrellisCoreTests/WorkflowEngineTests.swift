@@ -143,3 +143,21 @@ import Testing
         #expect(engine.mayEnter(lead(), earlier: [run], at: now.adding(days: 30)))
     }
 }
+
+@Suite struct SimulatorTriggerTests {
+    @Test func dateTraitAndInactivityTriggersFireOnTheVirtualClock() throws {
+        let renewal = try WorkflowDefinition(
+            json: try JSONValue(jsonText: #"{"workflow":"renewal","trigger":{"date_trait":{"trait":"renewal_date","offset":"-30d"}},"steps":[{"send":{"email":"renewal-soon"}}]}"#))
+        let quiet = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow":"quiet","trigger":{"inactive":"20d"},"steps":[{"send":{"email":"miss-you"}}]}"#))
+        let scenario = try Scenario(
+            json: try JSONValue(
+                jsonText: #"""
+                    {"start":"2026-01-05T09:00:00Z","until":"60d","contacts":[
+                      {"id":"kim","traits":{"email":"kim@example.com","renewal_date":"2026-02-14T09:00:00Z"},
+                       "events":[{"at":"3d","track":"Feature Used"}]}]}
+                    """#))
+        let result = try Simulator(workflows: [renewal, quiet]).run(scenario)
+        let sends = (result.timelines["kim"] ?? []).filter { $0.action == "send" }.map { "\($0.at.iso8601.prefix(10)) \($0.detail)" }
+        #expect(sends == ["2026-01-15 email renewal-soon", "2026-01-28 email miss-you"])
+    }
+}

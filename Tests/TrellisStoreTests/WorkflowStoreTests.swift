@@ -102,3 +102,44 @@ import TrellisCore
         #expect(counts.values.contains { $0["exited: goal"] == 1 } && counts.values.contains { $0["exited: completed"] == 1 })
     }
 }
+
+@Suite struct WorkflowSweepTests {
+    func set(_ store: SQLiteStore) async throws -> WorkflowSet {
+        try WorkflowSet(try await store.workflowVersions().map { WorkflowSet.Version(definition: $0.definition, version: $0.version, status: $0.status) })
+    }
+
+    @Test func inactivityEnrollsContactsAsTheyCrossTheThreshold() async throws {
+        let fixture = try await StoreFixture()
+        let definition = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow":"quiet","trigger":{"inactive":"30d"},"steps":[{"send":{"email":"miss-you"}}]}"#))
+        _ = try await fixture.store.saveWorkflow(definition, status: .published, at: fixture.now)
+        try await fixture.ingest([identify("a", user: "a", traits: [:]), identify("b", user: "b", traits: [:]), identify("c", user: "c", traits: [:])])
+        let day: Int64 = 86_400_000
+        let t0 = fixture.now.millisecondsSinceEpoch
+        for (user, lastSeen) in [("a", t0 - 29 * day - day / 2), ("b", t0 - 40 * day), ("c", t0)] {
+            try await fixture.store.execute(sql: "UPDATE contacts SET last_seen = \(lastSeen) WHERE user_id = '\(user)'")
+        }
+        let workflows = try await set(fixture.store)
+        #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100).entered == 0)
+        let later = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 1), limit: 100)
+        #expect(later.entered == 1)
+        let a = try #require(try await fixture.store.contacts(ContactQuery(userId: "a")).first?.id)
+        #expect(try await fixture.store.workflowRuns(contactId: a).map(\.workflow) == ["quiet"])
+        #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 2), limit: 100).entered == 0)
+    }
+
+    @Test func aDateTraitPlusOffsetEnrollsOnTheDay() async throws {
+        let fixture = try await StoreFixture()
+        let definition = try WorkflowDefinition(
+            json: try JSONValue(jsonText: #"{"workflow":"renewal","trigger":{"date_trait":{"trait":"renewal_date","offset":"-30d"}},"steps":[{"send":{"email":"renewal-soon"}}]}"#))
+        _ = try await fixture.store.saveWorkflow(definition, status: .published, at: fixture.now)
+        let soon = fixture.now.adding(days: 30).adding(milliseconds: 3_600_000).iso8601
+        let far = fixture.now.adding(days: 90).iso8601
+        try await fixture.ingest([identify("a", user: "a", traits: ["renewal_date": .string(soon)]), identify("b", user: "b", traits: ["renewal_date": .string(far)])])
+        let workflows = try await set(fixture.store)
+        #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100).entered == 0)
+        let report = try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(milliseconds: 2 * 3_600_000), limit: 100)
+        #expect(report.entered == 1)
+        // Within the hour nothing is scanned again.
+        #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(milliseconds: 2 * 3_600_000 + 60_000), limit: 100).entered == 0)
+    }
+}

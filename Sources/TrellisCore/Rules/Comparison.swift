@@ -165,7 +165,7 @@ extension JSONValue {
 
     /// Dates in traits: ISO 8601 text, or a number of seconds (or milliseconds, when it is that
     /// large) since the epoch, as Segment's libraries and CRMs send them.
-    var timeValue: Timestamp? {
+    public var timeValue: Timestamp? {
         switch self {
         case .string(let text): ISO8601.parse(text)
         case .int(let number): Timestamp(millisecondsSinceEpoch: abs(number) > 100_000_000_000 ? number : number * 1000)

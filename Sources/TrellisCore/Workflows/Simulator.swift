@@ -50,6 +50,8 @@ public struct Simulator: Sendable {
         var entries: [Entry] = []
         /// For inactivity triggers: the last-seen time each workflow was last considered for.
         var inactivityChecked: [String: Timestamp] = [:]
+        /// For date triggers: the due times already considered, by workflow.
+        var datesChecked: [String: Timestamp] = [:]
 
         init(simulator: Simulator, scenario: Scenario, script: Scenario.ScriptedContact) {
             self.simulator = simulator
@@ -67,15 +69,19 @@ public struct Simulator: Sendable {
                 let eventAt = nextEvent < script.events.count ? start.adding(milliseconds: script.events[nextEvent].offset) : nil
                 let wake = runs.values.flatMap { $0 }.filter { $0.status == .waiting }.compactMap(\.wakeAt).min()
                 let quiet = nextInactivity()
-                guard let now = [eventAt, wake, quiet?.at].compactMap({ $0 }).min(), now <= end else { return }
+                let dated = nextDate()
+                guard let now = [eventAt, wake, quiet?.at, dated?.at].compactMap({ $0 }).min(), now <= end else { return }
                 if let eventAt, eventAt == now {
                     happen(script.events[nextEvent], at: now)
                     nextEvent += 1
                 } else if let wake, wake == now {
                     wakeRuns(at: now)
-                } else if let quiet {
+                } else if let quiet, quiet.at == now {
                     inactivityChecked[quiet.workflow] = facts.contact.lastSeen
                     enter(quiet.workflow, at: now)
+                } else if let dated {
+                    datesChecked[dated.workflow] = dated.at
+                    enter(dated.workflow, at: now)
                 }
             }
         }
@@ -132,6 +138,20 @@ public struct Simulator: Sendable {
             for name in simulator.order {
                 guard case .inactive(let duration) = simulator.engines[name]!.definition.trigger, inactivityChecked[name] != facts.contact.lastSeen else { continue }
                 let at = facts.contact.lastSeen.adding(duration)
+                if best == nil || at < best!.1 { best = (name, at) }
+            }
+            return best
+        }
+
+        /// The next date trigger due: a date trait plus its offset, not yet considered.
+        func nextDate() -> (workflow: String, at: Timestamp)? {
+            var best: (String, Timestamp)?
+            for name in simulator.order {
+                guard case .dateTrait(let trait, let offset) = simulator.engines[name]!.definition.trigger,
+                    let date = facts.contact.traits.value(at: trait.split(separator: ".").map(String.init))?.timeValue
+                else { continue }
+                let at = max(start, date.adding(milliseconds: offset))
+                guard date.adding(milliseconds: offset) >= start, datesChecked[name] != at else { continue }
                 if best == nil || at < best!.1 { best = (name, at) }
             }
             return best

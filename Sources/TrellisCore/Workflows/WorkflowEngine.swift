@@ -16,7 +16,7 @@ public struct WorkflowEngine: Sendable {
         self.zones = zones
     }
 
-    var definition: WorkflowDefinition { program.definition }
+    public var definition: WorkflowDefinition { program.definition }
 
     /// Whether the contact may enter now, given its earlier runs of this workflow.
     public func mayEnter<Subject: RuleSubject>(_ facts: Subject, earlier: [WorkflowRun], at now: Timestamp) -> Bool {

@@ -240,6 +240,16 @@ extension SQLiteStore {
                     INSERT INTO workflow_cursor (id, last_seq) VALUES (1, 0);
                     """)
         }
+        migrator.registerMigration("v4-workflow-sweeps") { db in
+            try db.execute(
+                sql: """
+                    -- Inactivity triggers find contacts whose last activity crossed a threshold since the
+                    -- last sweep; date triggers look at dates crossing into the past since theirs.
+                    CREATE INDEX contacts_last_seen ON contacts(last_seen);
+                    ALTER TABLE workflow_cursor ADD COLUMN inactivity_swept_at INTEGER;
+                    ALTER TABLE workflow_cursor ADD COLUMN dates_swept_at INTEGER;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import TrellisCore
 
@@ -160,9 +161,72 @@ struct WorkflowPass {
             try handle(actions, run: run, facts: &current)
             facts[stored.contactId] = current
         }
+        try sweepInactivity(limit: limit)
+        try sweepDates()
         try saveRuns()
         try db.execute(sql: "UPDATE workflow_cursor SET last_seq = ? WHERE id = 1", arguments: [last])
         return report
+    }
+
+    /// `inactive: 60d` triggers: contacts whose last activity became 60 days old since the last
+    /// sweep (the first sweep starts the clock: contacts already inactive then are not enrolled).
+    mutating func sweepInactivity(limit: Int) throws {
+        let triggers = workflows.entryVersions.compactMap { name, version -> (String, RuleDuration)? in
+            guard case .inactive(let duration)? = workflows.engine(name, version: version)?.definition.trigger else { return nil }
+            return (name, duration)
+        }
+        guard !triggers.isEmpty else { return }
+        let previous = try Int64.fetchOne(db, sql: "SELECT inactivity_swept_at FROM workflow_cursor WHERE id = 1") ?? now.millisecondsSinceEpoch
+        var sweptTo = now.millisecondsSinceEpoch
+        for (name, duration) in triggers.sorted(by: { $0.0 < $1.0 }) {
+            let ids = try Row.fetchAll(
+                db, sql: "SELECT id, last_seen FROM contacts WHERE last_seen > ? AND last_seen <= ? ORDER BY last_seen LIMIT ?",
+                arguments: [previous - duration.milliseconds, now.millisecondsSinceEpoch - duration.milliseconds, limit])
+            if ids.count == limit, let lastSeen: Int64 = ids.last?[1] {
+                // More than a pass's worth: go on from there next time.
+                sweptTo = min(sweptTo, lastSeen + duration.milliseconds)
+                report.more = true
+            }
+            for row in ids {
+                let id: Int64 = row[0]
+                try load(id)
+                guard var current = facts[id] else { continue }
+                if try enter(name, contactId: id, facts: &current) { report.entryReceivedAt.append(now) }
+                facts[id] = current
+            }
+        }
+        try db.execute(sql: "UPDATE workflow_cursor SET inactivity_swept_at = ? WHERE id = 1", arguments: [sweptTo])
+    }
+
+    /// `date_trait` triggers: a date trait plus its offset passed since the last sweep. Reading
+    /// every contact's trait is a scan, so it runs at most once an hour.
+    mutating func sweepDates() throws {
+        let triggers = workflows.entryVersions.compactMap { name, version -> (String, String, Int64)? in
+            guard case .dateTrait(let trait, let offset)? = workflows.engine(name, version: version)?.definition.trigger else { return nil }
+            return (name, trait, offset)
+        }
+        guard !triggers.isEmpty else { return }
+        let hour: Int64 = 3_600_000
+        guard let previous = try Int64.fetchOne(db, sql: "SELECT dates_swept_at FROM workflow_cursor WHERE id = 1") else {
+            try db.execute(sql: "UPDATE workflow_cursor SET dates_swept_at = ? WHERE id = 1", arguments: [now.millisecondsSinceEpoch])
+            return
+        }
+        guard now.millisecondsSinceEpoch - previous >= hour else { return }
+        for (name, trait, offset) in triggers.sorted(by: { $0.0 < $1.0 }) {
+            let path = "$." + trait.split(separator: ".").map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ".")
+            let rows = try Row.fetchAll(db, sql: "SELECT id, traits -> ? FROM contacts WHERE traits -> ? IS NOT NULL", arguments: [path, path])
+            for row in rows {
+                guard let text: String = row[1], let value = try? JSONParser.parse(Array(text.utf8)), let date = value.timeValue else { continue }
+                let due = date.millisecondsSinceEpoch + offset
+                guard due > previous, due <= now.millisecondsSinceEpoch else { continue }
+                let id: Int64 = row[0]
+                try load(id)
+                guard var current = facts[id] else { continue }
+                if try enter(name, contactId: id, facts: &current) { report.entryReceivedAt.append(now) }
+                facts[id] = current
+            }
+        }
+        try db.execute(sql: "UPDATE workflow_cursor SET dates_swept_at = ? WHERE id = 1", arguments: [now.millisecondsSinceEpoch])
     }
 
     /// Loads the contact's facts and runs once per pass.
