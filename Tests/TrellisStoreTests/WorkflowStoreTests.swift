@@ -143,3 +143,20 @@ import TrellisCore
         #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(milliseconds: 2 * 3_600_000 + 60_000), limit: 100).entered == 0)
     }
 }
+
+@Suite struct WorkflowScoreTests {
+    @Test func anUpdateStepsScoreIsScoredByTheQualifyStageWithItsReason() async throws {
+        let fixture = try await StoreFixture()
+        let model = try ScoringModel(json: try JSONValue(jsonText: #"{"model":"m","engagement":[{"id":"e","event":"Ebook Downloaded","points":5}]}"#))
+        let workflow = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow":"w","trigger":{"event":"Ebook Downloaded"},"steps":[{"update":{"score":10}}]}"#))
+        _ = try await fixture.store.saveWorkflow(workflow, status: .published, at: fixture.now)
+        try await fixture.ingest([track("e1", user: "u", event: "Ebook Downloaded")])
+        let set = try WorkflowSet([WorkflowSet.Version(definition: workflow, version: 1, status: .published)])
+        _ = try await fixture.store.advanceWorkflows(set, at: fixture.now, limit: 100)
+        _ = try await fixture.store.qualify(with: Qualifier(catalog: try SegmentCatalog([]), model: model), at: fixture.now, limit: 100)
+        let id = try #require(try await fixture.store.contacts(ContactQuery(userId: "u")).first?.id)
+        let score = try #require(try await fixture.store.score(contactId: id))
+        #expect(score.state.engagement == 15)
+        #expect(score.changes.map(\.reason).contains("Workflow w"))
+    }
+}

@@ -80,9 +80,17 @@ public struct LeadScorer: Sendable {
         return changes
     }
 
+    /// The event a workflow's `update: { score: +10 }` writes: its points count as engagement.
+    public static let adjustmentEvent = "Score Adjusted"
+
     /// Scores one event against the engagement rules, honouring caps.
     public func scoreEvent(name: String, _ fact: EventFact, seq: Int64?, state: inout ScoreState) -> [ScoreChange] {
         var changes: [ScoreChange] = []
+        if name == Self.adjustmentEvent, let points = fact.properties["points"]?.numericValue, points != 0 {
+            addEngagement(points, at: fact.timestamp, to: &state)
+            let reason = fact.properties["reason"]?.stringValue ?? "Adjusted by a workflow"
+            changes.append(ScoreChange(dimension: .engagement, rule: "adjustment", points: points, reason: reason, at: fact.timestamp, eventSeq: seq))
+        }
         for rule in model.engagement where rule.event == name && rule.accepts(fact) {
             var points = rule.points
             if let cap = rule.cap, points > 0 {

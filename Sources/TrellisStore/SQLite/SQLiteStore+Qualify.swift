@@ -138,7 +138,7 @@ struct QualifyPlanner {
                 outcome.rescored = true
                 changes = .everything
             }
-            events = try unscored(contactId: id, state: &outcome.state, names: Set(scorer.model.engagement.map(\.event)))
+            events = try unscored(contactId: id, state: &outcome.state, names: Set(scorer.model.engagement.map(\.event)).union([LeadScorer.adjustmentEvent]))
         }
         var facts = try loader.facts(for: row, at: now, withColleagues: qualifier.catalog.needsColleagues(for: changes))
         outcome.result = qualifier.qualify(&facts, score: &outcome.state, newEvents: events, changes: changes, at: now)
@@ -153,7 +153,8 @@ struct QualifyPlanner {
         for row in try Row.fetchAll(statement, arguments: [contactId, state.lastSeq]) {
             state.lastSeq = max(state.lastSeq, row[0])
             guard let name: String = row[1], names.contains(name), (row[4] as String) != Self.ownSource else { continue }
-            let properties = qualifier.filteredEventNames.contains(name) ? try JSONValue.column(row[2], "events.properties") : [:]
+            let parse = qualifier.filteredEventNames.contains(name) || name == LeadScorer.adjustmentEvent
+            let properties = parse ? try JSONValue.column(row[2], "events.properties") : [:]
             let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[3]), properties: properties)
             events.append(NewEvent(seq: row[0], name: name, fact: fact))
         }

@@ -311,6 +311,14 @@ struct WorkflowPass {
         rows[contactId] = row
         current.contact.traits = row.traits
         current.contact.stage = row.stage
+        if let points = update.score, points != 0 {
+            // Scores belong to the qualify stage: it reads this event like any other, with decay and reasons.
+            var random = SystemRandomNumberGenerator()
+            let adjustment = TrackingMessage(
+                type: .track, messageId: "wf-score-\(contactId)-\(now.millisecondsSinceEpoch)-\(String(random.next(), radix: 36))", name: LeadScorer.adjustmentEvent,
+                properties: ["points": .double(points), "reason": .string("Workflow \(workflow)"), "workflow": .string(workflow)])
+            try writer.appendEvent(adjustment, contactId: contactId, source: "trellis", timestamp: now, receivedAt: now)
+        }
         if previous != row.stage {
             var random = SystemRandomNumberGenerator()
             let change = TrackingMessage(
