@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "TrellisCore", targets: ["TrellisCore"]),
         .library(name: "TrellisStore", targets: ["TrellisStore"]),
         .library(name: "TrellisServer", targets: ["TrellisServer"]),
+        .library(name: "TrellisMail", targets: ["TrellisMail"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -42,6 +43,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The email channel's own parts: MIME messages now; SMTP and DKIM next (issue 5).
+        .target(
+            name: "TrellisMail",
+            dependencies: ["TrellisCore"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TrellisServer",
             dependencies: [
@@ -66,6 +73,7 @@ let package = Package(
         ),
         .testTarget(name: "TrellisCoreTests", dependencies: ["TrellisCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrellisMailTests", dependencies: ["TrellisMail"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TrellisServerTests",
             dependencies: [
