@@ -46,7 +46,11 @@ let package = Package(
         // The email channel's own parts: MIME messages now; SMTP and DKIM next (issue 5).
         .target(
             name: "TrellisMail",
-            dependencies: ["TrellisCore"],
+            dependencies: [
+                "TrellisCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
