@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "trellis",
             dependencies: [
-                "TrellisCore", "TrellisStore", "TrellisServer",
+                "TrellisCore", "TrellisStore", "TrellisServer", "TrellisMail",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
