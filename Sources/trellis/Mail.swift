@@ -19,6 +19,7 @@ struct Mail: AsyncParsableCommand {
         @Option(help: "ed25519 or rsa.") var dkimAlgorithm = "ed25519"
         @Option(help: "The signing domain (d=); defaults to the sender's.") var dkimDomain: String?
         @Option(help: "The selector (s=).") var dkimSelector = "s1"
+        @Option(help: "Send it to this server instead of printing it: smtp://[user:pass@]host:port?tls=none.") var smtp: String?
 
         func run() async throws {
             guard let sender = MailAddress(parsing: from) else { throw CommandFailure("--from: not an address: \(from)") }
@@ -53,7 +54,40 @@ struct Mail: AsyncParsableCommand {
                 }
                 rendered = try DKIMSigner(domain: dkimDomain ?? sender.domain, selector: dkimSelector, key: key).sign(rendered, at: SystemClock().now())
             }
-            FileHandle.standardOutput.write(Data(rendered.utf8))
+            guard let smtp else {
+                FileHandle.standardOutput.write(Data(rendered.utf8))
+                return
+            }
+            let server = try SMTPServerURL(smtp)
+            var session = SMTPSession(hostname: "trellis.local", tls: server.tls, credentials: server.credentials)
+            do {
+                let connection = try await SMTPConnection.open(host: server.host, port: server.port, session: &session)
+                let reply = try await connection.deliver(.init(from: sender.address, recipients: [recipient.address], data: rendered), session: &session)
+                await connection.close()
+                print("delivered to \(server.host):\(server.port): \(reply)")
+            } catch let failure as SMTPFailure {
+                throw CommandFailure("\(server.host):\(server.port): \(failure)")
+            }
         }
+    }
+}
+
+/// `smtp://user:pass@host:port?tls=starttls|implicit|none`, as the configuration writes it.
+struct SMTPServerURL {
+    var host: String
+    var port: Int
+    var tls: SMTPSession.TLSMode
+    var credentials: SMTPSession.Credentials?
+
+    init(_ text: String) throws {
+        guard let components = URLComponents(string: text), components.scheme == "smtp" || components.scheme == "smtps", let host = components.host else {
+            throw CommandFailure("--smtp: expected smtp://[user:pass@]host:port?tls=starttls|implicit|none, got '\(text)'")
+        }
+        self.host = host
+        let mode = components.queryItems?.first { $0.name == "tls" }?.value ?? (components.scheme == "smtps" ? "implicit" : "starttls")
+        guard let tls = SMTPSession.TLSMode(rawValue: mode) else { throw CommandFailure("--smtp: tls must be starttls, implicit or none, got '\(mode)'") }
+        self.tls = tls
+        port = components.port ?? (tls == .implicit ? 465 : 587)
+        if let user = components.user { credentials = .init(user: user.removingPercentEncoding ?? user, password: components.password?.removingPercentEncoding ?? "") }
     }
 }

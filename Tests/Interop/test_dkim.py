@@ -60,3 +60,43 @@ def test_the_message_parses_as_multipart_alternative(workdir):
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert "Hello Zoë," in text and "<b>five pitfalls</b>" in html
+
+
+def test_a_signed_message_goes_over_smtp_to_a_real_server(workdir):
+    from aiosmtpd.controller import Controller
+    from conftest import free_port
+
+    class Sink:
+        def __init__(self):
+            self.envelopes = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.envelopes.append(envelope)
+            return "250 2.0.0 queued"
+
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        key = make_key(workdir, "ed25519")
+        out = subprocess.run([BIN, "mail", "sample", "--to", "Ada <ada@example.com>", "--dkim-key", key, "--dkim-selector", "s1",
+                              "--smtp", f"smtp://127.0.0.1:{port}?tls=none"], capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        assert "250 2.0.0 queued" in out.stdout
+    finally:
+        controller.stop()
+    assert len(sink.envelopes) == 1
+    envelope = sink.envelopes[0]
+    assert envelope.mail_from == "hello@acme.example" and envelope.rcpt_tos == ["ada@example.com"]
+    raw = envelope.original_content
+    record = public_record(key, "ed25519")
+    assert dkim.verify(raw, dnsfunc=lambda name, timeout=5: record), "the message as received verifies"
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Subject"] == "Ihr Leitfaden zur CRM-Migration – 5 Fallstricke"
+
+
+def test_an_unreachable_server_is_a_clear_error(workdir):
+    from conftest import free_port
+    out = subprocess.run([BIN, "mail", "sample", "--smtp", f"smtp://127.0.0.1:{free_port()}?tls=none"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode != 0 and "127.0.0.1" in out.stderr
