@@ -59,12 +59,15 @@ struct Mail: AsyncParsableCommand {
                 return
             }
             let server = try SMTPServerURL(smtp)
-            var session = SMTPSession(hostname: "trellis.local", tls: server.tls, credentials: server.credentials)
+            let session = SMTPSession(hostname: "trellis.local", tls: server.tls, credentials: server.credentials)
             do {
-                let connection = try await SMTPConnection.open(host: server.host, port: server.port, session: &session)
-                let reply = try await connection.deliver(.init(from: sender.address, recipients: [recipient.address], data: rendered), session: &session)
-                await connection.close()
-                print("delivered to \(server.host):\(server.port): \(reply)")
+                let envelope = SMTPSession.Envelope(from: sender.address, recipients: [recipient.address], data: rendered)
+                let results = try await SMTPClient.deliver([envelope], host: server.host, port: server.port, session: session)
+                switch results.first {
+                case .success(let reply)?: print("delivered to \(server.host):\(server.port): \(reply)")
+                case .failure(let failure)?: throw CommandFailure("\(server.host):\(server.port): \(failure)")
+                case nil: throw CommandFailure("\(server.host):\(server.port): nothing was sent")
+                }
             } catch let failure as SMTPFailure {
                 throw CommandFailure("\(server.host):\(server.port): \(failure)")
             }

@@ -70,6 +70,12 @@ public struct SMTPSession: Sendable {
 
     public var supportsPipelining: Bool { capabilities.contains("PIPELINING") }
 
+    /// Whether replies to commands sent before a refusal are still to be read.
+    public var isDraining: Bool {
+        if case .draining = state { return true }
+        return false
+    }
+
     /// Handles the next reply from the server.
     public mutating func receive(_ reply: SMTPReply) -> Action {
         switch state {
