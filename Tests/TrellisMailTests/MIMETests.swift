@@ -11,14 +11,13 @@ import TrellisCore
 
     func decodeQuotedPrintable(_ text: String) -> String {
         var bytes: [UInt8] = []
-        for (index, line) in text.components(separatedBy: "\r\n").enumerated() {
-            if index > 0, !(bytes.last == nil && index == 0) { }
+        for line in text.components(separatedBy: "\r\n") {
             var chars = Array(line.utf8)
             let soft = chars.last == UInt8(ascii: "=")
             if soft { chars.removeLast() }
             var position = 0
             while position < chars.count {
-                if chars[position] == UInt8(ascii: "="), position + 2 < chars.count + 0, let value = UInt8(String(decoding: chars[(position + 1)...(position + 2)], as: UTF8.self), radix: 16) {
+                if chars[position] == UInt8(ascii: "="), position + 2 < chars.count, let value = UInt8(String(decoding: chars[(position + 1)...(position + 2)], as: UTF8.self), radix: 16) {
                     bytes.append(value)
                     position += 3
                 } else {

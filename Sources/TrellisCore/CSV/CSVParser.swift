@@ -90,7 +90,8 @@ public enum CSVParser {
 }
 
 extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
+    /// Every occurrence of a character replaced (CSV quoting, MIME and DKIM text).
+    public func replacingAll(_ target: Character, with replacement: String) -> String {
         var result = ""
         result.reserveCapacity(count)
         for character in self {

@@ -38,7 +38,8 @@ public enum Traits {
 }
 
 extension String {
-    var trimmed: String {
+    /// Without leading and trailing white space.
+    public var trimmed: String {
         var slice = Substring(self)
         while let first = slice.first, first.isWhitespace { slice.removeFirst() }
         while let last = slice.last, last.isWhitespace { slice.removeLast() }

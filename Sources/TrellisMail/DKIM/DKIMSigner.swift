@@ -100,7 +100,7 @@ public struct DKIMSigner: Sendable {
     /// one space, none around the colon or at the end.
     static func relaxedHeader(name: String, value: String) -> String {
         let unfolded = value.replacingAll("\r\n", with: "")
-        return name.lowercased().trimmingSpaces + ":" + collapse(unfolded).trimmingSpaces
+        return name.lowercased().trimmed + ":" + collapse(unfolded).trimmed
     }
 
     /// Relaxed body canonicalization: white space runs as one space, none at line ends, no empty
@@ -179,30 +179,5 @@ public enum DKIMError: Error, CustomStringConvertible {
         switch self {
         case .badKey(let what): "DKIM key: \(what)"
         }
-    }
-}
-
-extension Base64 {
-    /// Decodes base64 (white space ignored); nil if it is not base64.
-    public static func decode(_ text: String) -> [UInt8]? {
-        var values: [UInt8] = []
-        for byte in text.utf8 where byte != UInt8(ascii: "=") && byte != 0x0A && byte != 0x0D && byte != 0x20 {
-            guard let index = alphabet.firstIndex(of: byte) else { return nil }
-            values.append(UInt8(index))
-        }
-        var output: [UInt8] = []
-        var index = 0
-        while index + 1 < values.count {
-            let chunk = values[index..<min(index + 4, values.count)]
-            let a = UInt32(chunk[chunk.startIndex]), b = UInt32(chunk[chunk.startIndex + 1])
-            let c = chunk.count > 2 ? UInt32(chunk[chunk.startIndex + 2]) : 0
-            let d = chunk.count > 3 ? UInt32(chunk[chunk.startIndex + 3]) : 0
-            let value = a << 18 | b << 12 | c << 6 | d
-            output.append(UInt8(value >> 16 & 0xFF))
-            if chunk.count > 2 { output.append(UInt8(value >> 8 & 0xFF)) }
-            if chunk.count > 3 { output.append(UInt8(value & 0xFF)) }
-            index += 4
-        }
-        return output
     }
 }

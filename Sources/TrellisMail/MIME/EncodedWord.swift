@@ -1,3 +1,5 @@
+import Foundation
+
 /// RFC 2047 encoded words, for non-ASCII text in headers (`Subject`, display names):
 /// `=?UTF-8?B?...?=`, each word at most 75 characters and never splitting a character.
 public enum EncodedWord {
@@ -29,31 +31,13 @@ public enum EncodedWord {
     }
 }
 
-/// Base64 (RFC 4648) without line breaks; `lines` wraps at 76 characters for MIME bodies.
+/// Base64 (RFC 4648) without line breaks, as MIME, DKIM and SMTP AUTH want it (Foundation's coder).
 public enum Base64 {
-    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    public static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
-    public static func encode(_ bytes: [UInt8]) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var index = 0
-        while index + 3 <= bytes.count {
-            let value = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            output += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)], alphabet[Int(value >> 6 & 63)], alphabet[Int(value & 63)]]
-            index += 3
-        }
-        let rest = bytes.count - index
-        if rest > 0 {
-            let value = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-            output += [alphabet[Int(value >> 18 & 63)], alphabet[Int(value >> 12 & 63)]]
-            output += rest == 2 ? [alphabet[Int(value >> 6 & 63)], UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]
-        }
-        return String(decoding: output, as: UTF8.self)
-    }
-
-    /// Base64 in lines of 76 characters joined by CRLF, as MIME bodies want it.
-    public static func lines(_ bytes: [UInt8]) -> String {
-        let text = Array(encode(bytes).utf8)
-        return stride(from: 0, to: text.count, by: 76).map { String(decoding: text[$0..<min($0 + 76, text.count)], as: UTF8.self) }.joined(separator: "\r\n")
+    /// Decodes base64, ignoring white space and line breaks; nil if it is not base64.
+    public static func decode(_ text: String) -> [UInt8]? {
+        let compact = text.filter { !$0.isWhitespace }
+        return Data(base64Encoded: compact).map { Array($0) }
     }
 }

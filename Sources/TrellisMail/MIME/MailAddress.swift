@@ -13,10 +13,10 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Reads `Acme <hello@acme.example>` or a bare address; nil if there is no plausible address.
     public init?(parsing text: String) {
-        let trimmed = text.trimmingSpaces
+        let trimmed = text.trimmed
         if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
-            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]).trimmingSpaces
-            var name = String(trimmed[..<open]).trimmingSpaces
+            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)]).trimmed
+            var name = String(trimmed[..<open]).trimmed
             if name.hasPrefix("\""), name.hasSuffix("\""), name.count >= 2 { name = String(name.dropFirst().dropLast()) }
             guard Traits.isPlausibleEmail(address) else { return nil }
             self.init(name: name.isEmpty ? nil : name, address: address)
@@ -39,17 +39,4 @@ public struct MailAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// The domain, for Message-ID and DKIM.
     public var domain: String { String(address.split(separator: "@").last ?? "") }
-}
-
-extension String {
-    var trimmingSpaces: String {
-        var slice = Substring(self)
-        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
-        while let last = slice.last, last.isWhitespace { slice.removeLast() }
-        return String(slice)
-    }
-
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
-    }
 }

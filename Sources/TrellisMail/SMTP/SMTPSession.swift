@@ -1,3 +1,5 @@
+import TrellisCore
+
 /// The client side of an SMTP conversation as a state machine (RFC 5321, with EHLO, STARTTLS,
 /// AUTH PLAIN / LOGIN, PIPELINING, SIZE). It does no I/O: given the server's replies it says
 /// what to send next, so it is tested line by line against recorded replies, and the NIO
@@ -86,7 +88,7 @@ public struct SMTPSession: Sendable {
         case .ehlo:
             guard reply.code == 250 else { return fail(reply, stage: "EHLO") }
             capabilities = Set(reply.lines.dropFirst().map { $0.uppercased() }.map { String($0.split(separator: " ").first ?? "") })
-            if let size = reply.lines.dropFirst().first(where: { $0.uppercased().hasPrefix("SIZE ") }).flatMap({ Int(String($0.dropFirst(5)).trimmingSpaces) }), size > 0 {
+            if let size = reply.lines.dropFirst().first(where: { $0.uppercased().hasPrefix("SIZE ") }).flatMap({ Int(String($0.dropFirst(5)).trimmed) }), size > 0 {
                 maximumSize = size
             }
             authMechanisms = Set(reply.lines.dropFirst().filter { $0.uppercased().hasPrefix("AUTH ") }.flatMap { $0.uppercased().split(separator: " ").dropFirst().map(String.init) })
