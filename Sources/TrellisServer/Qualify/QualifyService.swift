@@ -17,8 +17,7 @@ public actor QualifyService {
     public private(set) var qualifier: Qualifier
     private var recomputes: [Int64: Task<Void, Never>] = [:]
     private var progress: [Int64: (done: Int, total: Int)] = [:]
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
+    private let signal = PassSignal()
     /// Passes run and their figures, for /metrics.
     public private(set) var lastReport = QualifyReport()
 
@@ -32,11 +31,10 @@ public actor QualifyService {
         self.clock = clock
         self.logger = logger
         self.qualifier = Qualifier(catalog: try! SegmentCatalog([]), model: nil)
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Tells the loop there is news in the log. Cheap; call it after every commit.
-    public nonisolated func notify() { wake.yield() }
+    public nonisolated func notify() { signal.notify() }
 
     /// Loads segments and the scoring model from the store.
     public func reload() async throws {
@@ -69,21 +67,7 @@ public actor QualifyService {
     /// The serve-mode loop: drain on every notification; a ticker notifies once a second so due
     /// checks are seen. Returns when the task is cancelled.
     public func run() async {
-        let ticker = Task { [wake] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                wake.yield()
-            }
-        }
-        defer { ticker.cancel() }
-        for await _ in wakes {
-            if Task.isCancelled { break }
-            do {
-                try await drain()
-            } catch {
-                logger.error("qualify pass failed: \(error)")
-            }
-        }
+        await signal.run(logger: logger, name: "qualify") { try await drain() }
     }
 
     /// Starts computing the segment over all contacts; an earlier run for it is superseded.

@@ -10,8 +10,7 @@ public actor WorkflowService {
     let metrics: ServerMetrics?
     let logger: Logger
     public private(set) var workflows: WorkflowSet
-    private let wake: AsyncStream<Void>.Continuation
-    private let wakes: AsyncStream<Void>
+    private let signal = PassSignal()
 
     public init(store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, logger: Logger = Logger(label: "trellis.workflows")) {
         self.store = store
@@ -19,10 +18,9 @@ public actor WorkflowService {
         self.metrics = metrics
         self.logger = logger
         workflows = try! WorkflowSet([])
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
-    public nonisolated func notify() { wake.yield() }
+    public nonisolated func notify() { signal.notify() }
 
     /// Loads every stored version and status.
     public func reload() async throws {
@@ -50,20 +48,6 @@ public actor WorkflowService {
     }
 
     public func run() async {
-        let ticker = Task { [wake] in
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
-                wake.yield()
-            }
-        }
-        defer { ticker.cancel() }
-        for await _ in wakes {
-            if Task.isCancelled { break }
-            do {
-                try await drain()
-            } catch {
-                logger.error("workflow pass failed: \(error)")
-            }
-        }
+        await signal.run(logger: logger, name: "workflow") { try await drain() }
     }
 }

@@ -1,0 +1,35 @@
+import Logging
+
+/// Wakes a background stage (qualify, workflows): `notify()` after each commit, plus a tick
+/// once a second for work that falls due with time. Notifications coalesce: a burst of commits
+/// starts one pass, which reads everything that queued up.
+struct PassSignal: Sendable {
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    init() {
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    func notify() { wake.yield() }
+
+    /// Runs `pass` on every wake until the task is cancelled; a failed pass is logged and the
+    /// next wake tries again.
+    func run(isolation: isolated (any Actor)? = #isolation, logger: Logger, name: String, _ pass: () async throws -> Void) async {
+        let ticker = Task { [wake] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                wake.yield()
+            }
+        }
+        defer { ticker.cancel() }
+        for await _ in wakes {
+            if Task.isCancelled { break }
+            do {
+                try await pass()
+            } catch {
+                logger.error("\(name) pass failed: \(error)")
+            }
+        }
+    }
+}
