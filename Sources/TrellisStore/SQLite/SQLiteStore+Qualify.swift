@@ -59,6 +59,7 @@ struct ContactOutcome: Sendable {
     var state = ScoreState()
     /// The score was rebuilt from the whole history (its old changes are replaced).
     var rescored = false
+    var accountId: Int64?
 }
 
 /// The read half of a pass: the log after the cursor and the checks falling due tell which
@@ -111,10 +112,9 @@ struct QualifyPlanner {
         let loader = FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames)
         var colleagues: [Int64] = []
         for id in order {
-            plan.outcomes.append(try planContact(id, changes: work[id]!, loader: loader))
-            if qualifier.catalog.needsColleagues(for: work[id]!),
-                let accountId = try Int64.fetchOne(db.cachedStatement(sql: "SELECT account_id FROM contacts WHERE id = ?"), arguments: [id])
-            {
+            let outcome = try planContact(id, changes: work[id]!, loader: loader)
+            plan.outcomes.append(outcome)
+            if qualifier.catalog.needsColleagues(for: work[id]!), let accountId = outcome.accountId {
                 colleagues += try Int64.fetchAll(db.cachedStatement(sql: "SELECT id FROM contacts WHERE account_id = ? LIMIT 500"), arguments: [accountId])
             }
         }
@@ -127,6 +127,7 @@ struct QualifyPlanner {
     func planContact(_ id: Int64, changes: FactChanges, loader: FactsLoader) throws -> ContactOutcome {
         var outcome = ContactOutcome(contactId: id)
         guard let row = try ContactRow.fetch(db, id: id) else { return outcome }
+        outcome.accountId = row.accountId
         var changes = changes
         var events: [NewEvent] = []
         if let scorer = qualifier.scorer {
