@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // zlib from the system (zlib1g-dev): inflate for gzip request bodies.
@@ -43,7 +45,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // The email channel's own parts: MIME messages now; SMTP and DKIM next (issue 5).
+        // The email channel's own parts: content (Mustache), MIME, DKIM, SMTP on SwiftNIO, signed
+        // links, and the DSN / ARF reports that come back.
         .target(
             name: "TrellisMail",
             dependencies: [
@@ -52,13 +55,16 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TrellisServer",
             dependencies: [
-                "TrellisCore", "TrellisStore", "CZlib",
+                "TrellisCore", "TrellisStore", "TrellisMail", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),

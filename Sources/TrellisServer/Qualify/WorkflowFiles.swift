@@ -1,5 +1,6 @@
 import Foundation
 import TrellisCore
+import TrellisMail
 
 /// Reads workflow files and reports every problem with its file and line:
 /// `workflows/mql.yaml:14: steps[3].wait: steps[3].wait needs a unit: 3d, 3h or 3m`.
@@ -38,10 +39,11 @@ public enum WorkflowFiles {
 
     /// Template names in a content folder: each file's name without its extension.
     public static func templateNames(directory: String) throws -> Set<String> {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            throw FormFiles.LoadError(file: directory, line: nil, message: "cannot read the folder")
+        do {
+            return Set(try ContentLibrary(directory: directory).names)
+        } catch {
+            throw FormFiles.LoadError(file: error.file, line: error.line, message: error.message)
         }
-        return Set(names.filter { !$0.hasPrefix(".") }.map { ($0 as NSString).deletingPathExtension })
     }
 
     /// `*.yaml` / `*.yml` files of a folder, or the path itself when it is a file.
