@@ -58,11 +58,15 @@ struct Mail: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data(rendered.utf8))
                 return
             }
-            let server = try SMTPServerURL(smtp)
-            let session = SMTPSession(hostname: "trellis.local", tls: server.tls, credentials: server.credentials)
+            let server: SMTPServerURL
+            do {
+                server = try SMTPServerURL(smtp)
+            } catch {
+                throw CommandFailure("--smtp: \(error)")
+            }
             do {
                 let envelope = SMTPSession.Envelope(from: sender.address, recipients: [recipient.address], data: rendered)
-                let results = try await SMTPClient.deliver([envelope], host: server.host, port: server.port, session: session)
+                let results = try await SMTPClient.deliver([envelope], server: server)
                 switch results.first {
                 case .success(let reply)?: print("delivered to \(server.host):\(server.port): \(reply)")
                 case .failure(let failure)?: throw CommandFailure("\(server.host):\(server.port): \(failure)")
@@ -72,25 +76,5 @@ struct Mail: AsyncParsableCommand {
                 throw CommandFailure("\(server.host):\(server.port): \(failure)")
             }
         }
-    }
-}
-
-/// `smtp://user:pass@host:port?tls=starttls|implicit|none`, as the configuration writes it.
-struct SMTPServerURL {
-    var host: String
-    var port: Int
-    var tls: SMTPSession.TLSMode
-    var credentials: SMTPSession.Credentials?
-
-    init(_ text: String) throws {
-        guard let components = URLComponents(string: text), components.scheme == "smtp" || components.scheme == "smtps", let host = components.host else {
-            throw CommandFailure("--smtp: expected smtp://[user:pass@]host:port?tls=starttls|implicit|none, got '\(text)'")
-        }
-        self.host = host
-        let mode = components.queryItems?.first { $0.name == "tls" }?.value ?? (components.scheme == "smtps" ? "implicit" : "starttls")
-        guard let tls = SMTPSession.TLSMode(rawValue: mode) else { throw CommandFailure("--smtp: tls must be starttls, implicit or none, got '\(mode)'") }
-        self.tls = tls
-        port = components.port ?? (tls == .implicit ? 465 : 587)
-        if let user = components.user { credentials = .init(user: user.removingPercentEncoding ?? user, password: components.password?.removingPercentEncoding ?? "") }
     }
 }

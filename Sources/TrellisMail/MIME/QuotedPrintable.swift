@@ -26,6 +26,33 @@ public enum QuotedPrintable {
         return lines.joined(separator: "\r\n")
     }
 
+    /// Decodes a quoted-printable body (soft line breaks removed, `=XX` escapes resolved).
+    public static func decode(_ text: String) -> String {
+        var bytes: [UInt8] = []
+        let source = Array(text.utf8)
+        var index = 0
+        while index < source.count {
+            let byte = source[index]
+            guard byte == UInt8(ascii: "=") else {
+                bytes.append(byte)
+                index += 1
+                continue
+            }
+            if index + 1 < source.count, source[index + 1] == UInt8(ascii: "\n") {
+                index += 2
+            } else if index + 2 < source.count, source[index + 1] == UInt8(ascii: "\r"), source[index + 2] == UInt8(ascii: "\n") {
+                index += 3
+            } else if index + 2 < source.count, let value = UInt8(String(decoding: source[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
+                bytes.append(value)
+                index += 3
+            } else {
+                bytes.append(byte)
+                index += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func hex(_ byte: UInt8) -> String {
         let digits = Array("0123456789ABCDEF")
         return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
