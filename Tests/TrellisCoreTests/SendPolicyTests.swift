@@ -101,3 +101,26 @@ import Testing
         #expect(daytime.end(ofQuietPeriodAt: now, utcOffset: -3 * hour) == now.adding(milliseconds: hour))
     }
 }
+
+@Suite struct EmailPreferenceTests {
+    let now = Timestamp(millisecondsSinceEpoch: 1_795_446_000_000)
+
+    func candidate(_ preferences: EmailPreferences, topic: String, recent: [Timestamp]) -> SendCandidate {
+        let contact = Contact(
+            id: 1, email: "ada@example.com", traits: [EmailPreferences.trait: preferences.json], stage: .lead, firstSeen: now, lastSeen: now,
+            consent: ConsentState(email: ChannelConsent(status: .granted, basis: .express, recordedAt: now)))
+        return SendCandidate(contact: contact, kind: .marketing, recentSends: recent, suppression: nil, topic: topic)
+    }
+
+    @Test func topicsTurnedOffAreSkippedAndFrequencyTightensTheCap() {
+        let policy = SendPolicy(postalAddress: "1 Main St", caps: [.marketingEmail: FrequencyCap(max: 3, per: .days(7))])
+        let off = EmailPreferences(topicsOff: ["webinars"])
+        #expect(policy.decide(candidate(off, topic: "webinars", recent: []), at: now) == .skipped(.preference, "the contact turned off emails about webinars"))
+        #expect(policy.decide(candidate(off, topic: "migration", recent: []), at: now) == .send)
+        let weekly = EmailPreferences(frequency: .weekly)
+        #expect(policy.decide(candidate(weekly, topic: "migration", recent: [now.adding(days: -2)]), at: now)
+            == .deferred(until: now.adding(days: 5).adding(milliseconds: 1), "frequency cap: 1 marketing_email per 7d"))
+        // Round trip through the trait.
+        #expect(EmailPreferences(traits: [EmailPreferences.trait: weekly.json]) == weekly)
+    }
+}

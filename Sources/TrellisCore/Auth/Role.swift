@@ -14,9 +14,9 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     public var permissions: Set<Permission> {
         switch self {
         case .admin: Set(Permission.allCases)
-        case .marketer: [.readContacts, .editContacts, .deleteContacts, .readForms, .manageForms, .ingest, .readSegments, .manageSegments]
-        case .sales: [.readContacts, .editContacts, .readForms, .readSegments]
-        case .read: [.readContacts, .readForms, .readSegments]
+        case .marketer: [.readContacts, .editContacts, .deleteContacts, .readForms, .manageForms, .ingest, .readSegments, .manageSegments, .readContent, .sendEmail, .manageSuppressions]
+        case .sales: [.readContacts, .editContacts, .readForms, .readSegments, .readContent]
+        case .read: [.readContacts, .readForms, .readSegments, .readContent]
         case .write: [.ingest]
         }
     }
@@ -26,4 +26,8 @@ public enum Role: String, Sendable, Codable, CaseIterable {
 
 public enum Permission: String, Sendable, CaseIterable {
     case ingest, readContacts, editContacts, deleteContacts, readForms, manageForms, manageKeys, readSegments, manageSegments
+    /// Content previews and test sends; the suppression list.
+    case readContent, sendEmail, manageSuppressions
+    /// Posting bounce and complaint reports (they suppress addresses).
+    case reportInbound
 }

@@ -56,9 +56,14 @@ public struct SendPolicy: Sendable, Equatable {
         if let stage = contact.stage, salesOwnedStages.contains(stage) {
             return .skipped(.suppressed(.salesOwned), "sales owns the lead (stage \(stage.rawValue))")
         }
+        let preferences = EmailPreferences(traits: contact.traits)
+        if let topic = candidate.topic, preferences.topicsOff.contains(topic) {
+            return .skipped(.preference, "the contact turned off emails about \(topic)")
+        }
         var earliest = now
         var reasons: [String] = []
-        if let cap = caps[candidate.kind.category], let until = cap.nextSlot(after: candidate.recentSends, at: now), until > earliest {
+        let cap = preferences.frequency.cap(tighter: caps[candidate.kind.category])
+        if let cap, let until = cap.nextSlot(after: candidate.recentSends, at: now), until > earliest {
             earliest = until
             reasons.append("frequency cap: \(cap.max) \(candidate.kind.category.rawValue) per \(cap.per.description)")
         }
@@ -66,7 +71,7 @@ public struct SendPolicy: Sendable, Equatable {
             earliest = end
             reasons.append("quiet hours \(quietHours.description) in the contact's time zone")
             // Morning may still be inside the cap's window when the cap pushed into the evening.
-            if let cap = caps[candidate.kind.category], let until = cap.nextSlot(after: candidate.recentSends, at: earliest), until > earliest {
+            if let cap, let until = cap.nextSlot(after: candidate.recentSends, at: earliest), until > earliest {
                 earliest = until
             }
         }
@@ -166,14 +171,17 @@ public struct SendCandidate: Sendable {
     /// Times of this contact's earlier sends of the same kind (the cap's window is enough).
     public var recentSends: [Timestamp]
     public var suppression: SuppressionReason?
+    /// The template's topic, for the contact's topic preferences.
+    public var topic: String?
     /// Milliseconds to add to UTC for the contact's local time, at a given instant.
     public var utcOffset: @Sendable (Timestamp) -> Int64
 
     public init(
-        contact: Contact, kind: SendKind, recentSends: [Timestamp], suppression: SuppressionReason?,
+        contact: Contact, kind: SendKind, recentSends: [Timestamp], suppression: SuppressionReason?, topic: String? = nil,
         utcOffset: @escaping @Sendable (Timestamp) -> Int64 = { _ in 0 }
     ) {
         self.contact = contact
+        self.topic = topic
         self.kind = kind
         self.recentSends = recentSends
         self.suppression = suppression
@@ -198,13 +206,56 @@ public enum SendDecision: Sendable, Equatable {
 }
 
 public enum SkipReason: Sendable, Equatable {
-    case noAddress, noConsent, suppressed(SuppressionReason)
+    case noAddress, noConsent, preference, suppressed(SuppressionReason)
 
     public var code: String {
         switch self {
         case .noAddress: "no_address"
+        case .preference: "preference"
         case .noConsent: "no_consent"
         case .suppressed(let reason): "suppressed_\(reason.rawValue)"
         }
+    }
+}
+
+/// What a contact chose in the preference center, kept in the `email_preferences` trait:
+/// `{"topics_off": ["webinars"], "frequency": "weekly"}`.
+public struct EmailPreferences: Sendable, Equatable {
+    public enum Frequency: String, Sendable, CaseIterable {
+        case normal, weekly, monthly
+
+        /// The stricter of the contact's choice and the configured cap.
+        func cap(tighter configured: FrequencyCap?) -> FrequencyCap? {
+            let chosen: FrequencyCap? =
+                switch self {
+                case .normal: nil
+                case .weekly: FrequencyCap(max: 1, per: .days(7))
+                case .monthly: FrequencyCap(max: 1, per: .days(30))
+                }
+            guard let chosen else { return configured }
+            guard let configured else { return chosen }
+            // Fewer sends per day allowed is stricter.
+            return Double(chosen.max) / Double(chosen.per.milliseconds) < Double(configured.max) / Double(configured.per.milliseconds) ? chosen : configured
+        }
+    }
+
+    public var topicsOff: Set<String>
+    public var frequency: Frequency
+
+    public static let trait = "email_preferences"
+
+    public init(topicsOff: Set<String> = [], frequency: Frequency = .normal) {
+        self.topicsOff = topicsOff
+        self.frequency = frequency
+    }
+
+    public init(traits: [String: JSONValue]) {
+        let stored = traits[Self.trait]?.objectValue ?? [:]
+        topicsOff = Set((stored["topics_off"]?.arrayValue ?? []).compactMap(\.stringValue))
+        frequency = stored["frequency"]?.stringValue.flatMap(Frequency.init(rawValue:)) ?? .normal
+    }
+
+    public var json: JSONValue {
+        ["topics_off": .array(topicsOff.sorted().map { .string($0) }), "frequency": .string(frequency.rawValue)]
     }
 }

@@ -250,6 +250,50 @@ extension SQLiteStore {
                     ALTER TABLE workflow_cursor ADD COLUMN dates_swept_at INTEGER;
                     """)
         }
+        migrator.registerMigration("v5-email") { db in
+            try db.execute(
+                sql: """
+                    -- The send queue: one row per send, keyed by the workflow action (or the API call)
+                    -- that asked for it; claimed with a lease so a crashed sender's sends come back.
+                    CREATE TABLE email_sends (
+                        id INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        contact_id INTEGER NOT NULL,
+                        template TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        workflow TEXT,
+                        step TEXT,
+                        recipient TEXT,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        message_id TEXT,
+                        last_error TEXT,
+                        created_at INTEGER NOT NULL,
+                        sent_at INTEGER
+                    );
+                    CREATE INDEX email_sends_due ON email_sends(next_attempt_at) WHERE status IN ('queued', 'deferred', 'sending');
+                    CREATE INDEX email_sends_contact ON email_sends(contact_id, created_at);
+                    CREATE INDEX email_sends_sent ON email_sends(contact_id, kind, sent_at) WHERE status = 'sent';
+                    CREATE UNIQUE INDEX email_sends_message ON email_sends(message_id) WHERE message_id IS NOT NULL;
+                    CREATE TABLE suppressions (
+                        email_lower TEXT PRIMARY KEY,
+                        reason TEXT NOT NULL,
+                        detail TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE soft_bounces (
+                        email_lower TEXT PRIMARY KEY,
+                        count INTEGER NOT NULL,
+                        last_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    -- Values the server makes once and keeps (the link-signing secret when none is configured).
+                    CREATE TABLE settings (
+                        name TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }
