@@ -53,6 +53,8 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     ScoringController(services: services).register(on: router)
     WorkflowsController(services: services).register(on: router)
     HostedFormsController(services: services).register(on: router)
+    LinksController(services: services).register(on: router)
+    MailController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import TrellisCore
+import TrellisMail
 import TrellisServer
 import TrellisStore
 
@@ -18,6 +19,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Segment definitions to load.") var segments = "examples/segments"
     @Option(help: "The scoring model to use.") var scoring = "examples/scoring/default.yaml"
     @Option(help: "Workflows to publish.") var workflows = "examples/workflows"
+    @Option(help: "Email templates (the content library).") var content = "examples/content"
 
     func run() async throws {
         let path = try SQLiteStore.path(fromURL: db)
@@ -36,7 +38,7 @@ struct Demo: AsyncParsableCommand {
         try await RuleLoading.load(
             segments: FileManager.default.fileExists(atPath: segments) ? segments : nil,
             scoring: FileManager.default.fileExists(atPath: scoring) ? scoring : nil,
-            workflows: FileManager.default.fileExists(atPath: workflows) ? workflows : nil, into: store, at: now)
+            workflows: FileManager.default.fileExists(atPath: workflows) ? [workflows] : [], into: store, at: now)
         let summary = try await DemoSeeder(contacts: contacts, accounts: max(10, contacts / 10)).seed(store, now: now)
         let services = Services(store: store, clock: clock)
         // Score and segment the seeded history before the first request.
@@ -49,6 +51,12 @@ struct Demo: AsyncParsableCommand {
         defer { qualifying.cancel() }
         let segmentSummary = try await store.segments().map { "\($0.definition.name) \($0.memberCount)" }.joined(separator: ", ")
         let host = self.host
+        // Email content, previews and signed links work in the demo; nothing is sent (no SMTP).
+        var mail = TrellisConfig()
+        mail.content = FileManager.default.fileExists(atPath: content) ? content : nil
+        mail.sender = .init(
+            from: MailAddress(name: "Acme", address: "hello@acme.example"), postalAddress: "Acme Inc., 1 Main St, Springfield, IL 62701, USA")
+        _ = try await MailStarting.start(mail, configFile: nil, services: services, defaultBaseURL: "http://\(host):\(port)")
         let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in
             let base = "http://\(host):\(port)"
             print(

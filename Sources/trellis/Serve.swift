@@ -3,26 +3,46 @@ import Foundation
 import Hummingbird
 import Logging
 import TrellisCore
+import TrellisMail
 import TrellisServer
 import TrellisStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (tracking API, management API, forms).")
 
-    @OptionGroup var store: StoreOptions
-    @Option(help: "The address to listen on.") var host = "127.0.0.1"
-    @Option(help: "The port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "The operators' configuration (YAML): sender, SMTP, DKIM, content, caps, quiet hours, … (see docs/email.md).") var config: String?
+    @Option(name: .long, help: "The store: a SQLite file path or sqlite:///path/to/file.db (default trellis.db, or db in the config).") var db: String?
+    @Option(help: "The address to listen on (default 127.0.0.1).") var host: String?
+    @Option(help: "The port to listen on, 0 picks a free one (default 8080).") var port: Int?
     @Option(help: "A folder of form definitions (*.yaml) to load at start.") var forms: String?
     @Option(help: "A folder of segment definitions (*.yaml) to load at start.") var segments: String?
     @Option(help: "A scoring model (YAML) to put in force at start.") var scoring: String?
     @Option(help: "A folder of workflow files (*.yaml) to publish at start (a changed file becomes a new version).") var workflows: String?
 
     func run() async throws {
-        let opened = try await store.openStore()
+        let settings: TrellisConfig
+        do {
+            settings = try TrellisConfig.load(file: config)
+        } catch let error as TrellisConfig.Invalid {
+            throw CommandFailure(error.description)
+        }
+        let host = host ?? settings.host ?? "127.0.0.1"
+        let port = port ?? settings.port ?? 8080
+        let opened = try await StoreOptions(db: db ?? settings.database ?? "trellis.db").openStore()
         let clock = SystemClock()
-        if let forms { try await FormLoading.load(directory: forms, into: opened, at: clock.now()) }
-        try await RuleLoading.load(segments: segments, scoring: scoring, workflows: workflows, into: opened, at: clock.now())
+        if let forms = forms ?? settings.forms { try await FormLoading.load(directory: forms, into: opened, at: clock.now()) }
+        let workflowFolders = workflows.map { [$0] } ?? settings.workflows
+        // Sends must name templates of the content library, when there is one.
+        if let content = settings.content, !workflowFolders.isEmpty {
+            let known = try? WorkflowFiles.templateNames(directory: content)
+            let (_, problems) = WorkflowFiles.check(files: WorkflowFiles.expand(workflowFolders), templates: known)
+            guard problems.isEmpty else { throw CommandFailure(problems.map(\.description).joined(separator: "\n")) }
+        }
+        try await RuleLoading.load(
+            segments: segments ?? settings.segments, scoring: scoring ?? settings.scoring, workflows: workflowFolders, into: opened, at: clock.now())
         let services = Services(store: opened, clock: clock)
+        let sending = try await MailStarting.start(settings, configFile: config, services: services, defaultBaseURL: "http://\(host):\(port)")
+        defer { sending?.cancel() }
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
         let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in
@@ -33,10 +53,44 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
+enum MailStarting {
+    /// Reads the content, keys and secret, puts the email channel in service, and starts the SMTP
+    /// pool and the sending loop when an SMTP server is configured.
+    static func start(_ settings: TrellisConfig, configFile: String?, services: Services, defaultBaseURL: String) async throws -> Task<Void, Never>? {
+        let setup: MailSetup
+        do {
+            setup = try await MailSetup.make(config: settings, store: services.store, defaultBaseURL: defaultBaseURL, configFile: configFile)
+        } catch let error as TrellisConfig.Invalid {
+            throw CommandFailure(error.description)
+        }
+        guard let smtp = settings.smtp else {
+            await services.mail.configure(setup, transport: nil)
+            return nil
+        }
+        guard settings.sender != nil else { throw CommandFailure("\(configFile ?? "environment"): sender.from: is required when smtp is set") }
+        let pool: SMTPPool
+        do {
+            pool = try SMTPPool(
+                server: smtp, connections: settings.smtpLimits.connections, perSecond: settings.smtpLimits.perSecond,
+                hostname: settings.sender?.from.domain ?? "trellis.local", timeout: .seconds(Int64(settings.smtpLimits.timeoutSeconds)))
+        } catch {
+            throw CommandFailure("\(configFile ?? "environment"): smtp: \(error)")
+        }
+        await services.mail.configure(setup, transport: pool, concurrency: settings.smtpLimits.connections * 2)
+        if let refusal = setup.policy.marketingRefusal { printError("Warning: \(refusal)") }
+        return Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await pool.run() }
+                group.addTask { await services.mail.run() }
+            }
+        }
+    }
+}
+
 enum RuleLoading {
-    static func load(segments: String?, scoring: String?, workflows: String? = nil, into store: any Store, at now: Timestamp) async throws {
-        if let workflows {
-            let (definitions, problems) = WorkflowFiles.check(files: WorkflowFiles.expand([workflows]), templates: nil)
+    static func load(segments: String?, scoring: String?, workflows: [String] = [], into store: any Store, at now: Timestamp) async throws {
+        if !workflows.isEmpty {
+            let (definitions, problems) = WorkflowFiles.check(files: WorkflowFiles.expand(workflows), templates: nil)
             guard problems.isEmpty else { throw CommandFailure(problems.map(\.description).joined(separator: "\n")) }
             let stored = try await store.workflowVersions()
             for definition in definitions {

@@ -74,6 +74,11 @@ public struct ContentLibrary: Sendable {
         String(text.map { $0.isNewline || ($0.asciiValue.map { $0 < 32 || $0 == 127 } ?? false) ? " " : $0 }).trimmed
     }
 
+    /// A display name for a header: one line, no angle brackets or quotes that could break out.
+    public static func singleLineName(_ text: String) -> String {
+        String(singleLine(text).filter { $0 != "<" && $0 != ">" && $0 != "\"" && $0 != "\\" })
+    }
+
     static func fill(_ values: inout [String: Any], path: [String], with fallback: String) {
         guard let key = path.first else { return }
         if path.count == 1 {

@@ -21,6 +21,10 @@ public struct LinkSigner: Sendable {
 
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public var description: String
+
+        public init(description: String) {
+            self.description = description
+        }
     }
 
     public func sign(_ payload: LinkPayload) -> String {

@@ -44,6 +44,14 @@ public struct TrellisConfig: Sendable {
         public var signature: String?
         /// The address bounces go to (the envelope sender); `from` when absent.
         public var returnPath: String?
+
+        public init(from: MailAddress, replyTo: MailAddress? = nil, postalAddress: String?, signature: String? = nil, returnPath: String? = nil) {
+            self.from = from
+            self.replyTo = replyTo
+            self.postalAddress = postalAddress
+            self.signature = signature
+            self.returnPath = returnPath
+        }
     }
 
     public struct SMTPLimits: Sendable, Equatable {
@@ -64,6 +72,11 @@ public struct TrellisConfig: Sendable {
     public struct Tracking: Sendable, Equatable {
         public var opens = true
         public var clicks = true
+
+        public init(opens: Bool = true, clicks: Bool = true) {
+            self.opens = opens
+            self.clicks = clicks
+        }
     }
 
     public struct Bounces: Sendable, Equatable {

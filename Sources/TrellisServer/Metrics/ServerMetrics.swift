@@ -93,6 +93,20 @@ public final class ServerMetrics: Sendable {
         ).increment()
     }
 
+    func emailOutcome(_ status: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "emails", unitName: "total", helpText: "Email send attempts by outcome (sent, deferred, failed, skipped, refused)"),
+            labels: [("outcome", status)]
+        ).increment()
+    }
+
+    func emailEvent(_ name: String) {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "email_events", unitName: "total", helpText: "Opens, clicks, unsubscribes, bounces and complaints"),
+            labels: [("event", name)]
+        ).increment()
+    }
+
     func rejected(reason: String) {
         registry.makeCounter(
             descriptor: .init(namespace: "trellis", metricName: "tracking_rejected", unitName: "total", helpText: "Tracking requests refused, by error code"),

@@ -11,6 +11,8 @@ public final class Services: Sendable {
     public let qualify: QualifyService
     /// Nurture workflows, moved on as events arrive and waits end.
     public let workflows: WorkflowService
+    /// Email: the send queue, guard rails and SMTP delivery.
+    public let mail: MailService
     public let authenticator: KeyAuthenticator
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
@@ -27,6 +29,7 @@ public final class Services: Sendable {
         let qualify = QualifyService(store: store, clock: clock, metrics: metrics, onChange: { workflows.notify() })
         self.qualify = qualify
         self.workflows = workflows
+        self.mail = MailService(store: store, clock: clock, metrics: metrics)
         self.committer = GroupCommitter(store: store) { batches, messages in
             metrics.committed(batches: batches, messages: messages)
             qualify.notify()

@@ -1,0 +1,176 @@
+import Logging
+import TrellisCore
+import TrellisMail
+import TrellisStore
+
+/// The email stage in serve mode: takes the sends workflows queued, checks the guard rails at
+/// the moment of sending, composes and delivers each over the SMTP pool, and records what
+/// happened (sent, deferred, retried, skipped, refused, failed) on the contact's timeline.
+/// Tests drive it with ``drain()`` on a test clock.
+public actor MailService {
+    let store: any Store
+    let clock: any TrellisClock
+    let metrics: ServerMetrics?
+    let logger: Logger
+    let zones: any TimeZoneOffsets
+    public private(set) var setup: MailSetup?
+    var transport: (any MailTransport)?
+    var concurrency = 8
+    private let signal = PassSignal()
+
+    /// How long a claimed send stays with this sender before another pass may take it.
+    static let lease: Int64 = 5 * 60_000
+
+    public init(
+        store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, zones: any TimeZoneOffsets = SystemTimeZones(),
+        logger: Logger = Logger(label: "trellis.mail")
+    ) {
+        self.store = store
+        self.clock = clock
+        self.metrics = metrics
+        self.zones = zones
+        self.logger = logger
+    }
+
+    /// Puts the channel in service; without a transport, sends stay queued.
+    public func configure(_ setup: MailSetup, transport: (any MailTransport)?, concurrency: Int = 8) {
+        self.setup = setup
+        self.transport = transport
+        self.concurrency = max(1, concurrency)
+        if transport != nil, let refusal = setup.policy.marketingRefusal { logger.warning("\(refusal)") }
+    }
+
+    public nonisolated func notify() { signal.notify() }
+
+    public func run() async {
+        await signal.run(logger: logger, name: "mail") { _ = try await drain() }
+    }
+
+    /// What one pass did, by outcome.
+    public struct Report: Sendable, Equatable {
+        public var queued = 0
+        public var outcomes: [String: Int] = [:]
+        public init() {}
+    }
+
+    /// Queues workflow sends and tries every send that is due, until none is.
+    @discardableResult
+    public func drain(limit: Int = 200) async throws -> Report {
+        var report = Report()
+        guard let setup, let transport else { return report }
+        report.queued = try await store.queueWorkflowSends(at: clock.now(), limit: 10_000)
+        let composer = MailComposer(setup: setup)
+        let store = store, clock = clock, zones = zones, metrics = metrics
+        while true {
+            let now = clock.now()
+            let sends = try await store.claimDueSends(at: now, leaseUntil: now.adding(milliseconds: Self.lease), limit: limit)
+            if sends.isEmpty { break }
+            let outcomes = try await withThrowingTaskGroup(of: String.self, returning: [String].self) { group in
+                var pending = sends[...]
+                var results: [String] = []
+                for _ in 0..<min(concurrency, sends.count) {
+                    let send = pending.removeFirst()
+                    group.addTask { try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones) }
+                }
+                while let status = try await group.next() {
+                    results.append(status)
+                    if let send = pending.popFirst() {
+                        group.addTask { try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones) }
+                    }
+                }
+                return results
+            }
+            for status in outcomes {
+                report.outcomes[status, default: 0] += 1
+                metrics?.emailOutcome(status)
+            }
+            if sends.count < limit { break }
+        }
+        return report
+    }
+
+    /// Decides, composes, delivers and records one send; returns the outcome's status.
+    static func process(
+        _ send: EmailSend, composer: MailComposer, transport: any MailTransport, store: any Store, clock: any TrellisClock, zones: any TimeZoneOffsets
+    ) async throws -> String {
+        let outcome = try await decideAndDeliver(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones)
+        try await store.recordOutcome(sendId: send.id, outcome, at: clock.now())
+        switch outcome {
+        case .retry: return "retry"
+        default: return outcome.statusName
+        }
+    }
+
+    static func decideAndDeliver(
+        _ send: EmailSend, composer: MailComposer, transport: any MailTransport, store: any Store, clock: any TrellisClock, zones: any TimeZoneOffsets
+    ) async throws -> SendOutcome {
+        let setup = composer.setup
+        let now = clock.now()
+        guard let contact = try await store.contact(id: send.contactId) else { return .skipped(code: "no_contact", reason: "contact \(send.contactId) no longer exists") }
+        guard let template = setup.library.templates[send.template] else {
+            return .failed(error: "no template named \(send.template) in the content library")
+        }
+        guard let address = send.to ?? contact.email else { return .skipped(code: SkipReason.noAddress.code, reason: "the contact has no email address") }
+        let suppression = try await store.suppression(email: address)?.reason
+        let decision: SendDecision
+        if send.to != nil {
+            // A test send goes to a colleague: only that address's suppression applies.
+            decision = suppression.map { .skipped(.suppressed($0), "\(address) is suppressed: \($0.rawValue)") } ?? .send
+        } else {
+            let longest = max(setup.policy.caps.values.map(\.per.milliseconds).max() ?? 0, 30 * 86_400_000)
+            let recent = try await store.sentTimes(contactId: contact.id, kind: template.kind, since: now.adding(milliseconds: -longest))
+            let zone = contact.traits["timezone"]?.stringValue ?? "UTC"
+            let candidate = SendCandidate(
+                contact: contact, kind: template.kind, recentSends: recent, suppression: suppression, topic: template.topic,
+                utcOffset: { zones.offset(zone: zone, at: $0) })
+            decision = setup.policy.decide(candidate, at: now)
+        }
+        switch decision {
+        case .deferred(let until, let reason): return .deferred(until: until, reason: reason)
+        case .skipped(let reason, let detail): return .skipped(code: reason.code, reason: detail)
+        case .refused(let reason): return .refused(reason: reason)
+        case .send: break
+        }
+        let account = try await contact.accountId.asyncMap { try await store.account(id: $0) } ?? nil
+        let composed: MailComposer.Composed
+        do {
+            var random = SystemRandomNumberGenerator()
+            composed = try composer.compose(sendId: send.id, template: send.template, contact: contact, account: account, to: send.to, at: now, random: random.next())
+        } catch {
+            return .failed(error: error.description)
+        }
+        switch await transport.deliver(composed.envelope) {
+        case .success(let reply):
+            return .sent(messageId: composed.messageId, reply: reply.description)
+        case .failure(let failure) where failure.transient && send.attempts < setup.maxAttempts:
+            // 1, 2, 4, … minutes, at most six hours.
+            let backoff = min(Int64(60_000) << Int64(min(send.attempts - 1, 20)), 6 * 3_600_000)
+            return .retry(until: clock.now().adding(milliseconds: backoff), error: failure.description)
+        case .failure(let failure):
+            if failure.stage.hasPrefix("RCPT"), !failure.transient {
+                try await store.suppress(email: address, reason: .hardBounce, detail: failure.description, at: clock.now())
+            }
+            return .failed(error: failure.description + (failure.transient ? " (gave up after \(send.attempts) attempts)" : ""))
+        }
+    }
+}
+
+extension SendOutcome {
+    var statusName: String {
+        switch self {
+        case .sent: "sent"
+        case .deferred: "deferred"
+        case .retry: "retry"
+        case .failed: "failed"
+        case .skipped: "skipped"
+        case .refused: "refused"
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
