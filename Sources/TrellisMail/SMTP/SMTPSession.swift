@@ -229,6 +229,13 @@ public struct SMTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var transient: Bool
     public var message: String
     public var description: String { "\(stage): \(message)\(transient ? " (will retry)" : "")" }
+
+    public init(stage: String, reply: SMTPReply?, transient: Bool, message: String) {
+        self.stage = stage
+        self.reply = reply
+        self.transient = transient
+        self.message = message
+    }
 }
 
 extension String {

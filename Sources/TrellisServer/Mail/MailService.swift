@@ -65,18 +65,26 @@ public actor MailService {
             let now = clock.now()
             let sends = try await store.claimDueSends(at: now, leaseUntil: now.adding(milliseconds: Self.lease), limit: limit)
             if sends.isEmpty { break }
-            let outcomes = try await withThrowingTaskGroup(of: String.self, returning: [String].self) { group in
-                var pending = sends[...]
+            // One contact's sends go one after another, so each sees the one before it under
+            // the frequency cap; different contacts go in parallel.
+            var byContact: [Int64: [EmailSend]] = [:]
+            for send in sends { byContact[send.contactId, default: []].append(send) }
+            let outcomes = try await withThrowingTaskGroup(of: [String].self, returning: [String].self) { group in
+                var pending = byContact.values.sorted { $0[0].nextAttemptAt < $1[0].nextAttemptAt }[...]
                 var results: [String] = []
-                for _ in 0..<min(concurrency, sends.count) {
-                    let send = pending.removeFirst()
-                    group.addTask { try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones) }
-                }
-                while let status = try await group.next() {
-                    results.append(status)
-                    if let send = pending.popFirst() {
-                        group.addTask { try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones) }
+                func start(_ batch: [EmailSend]) {
+                    group.addTask {
+                        var statuses: [String] = []
+                        for send in batch {
+                            statuses.append(try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones))
+                        }
+                        return statuses
                     }
+                }
+                for _ in 0..<min(concurrency, pending.count) { start(pending.removeFirst()) }
+                while let statuses = try await group.next() {
+                    results += statuses
+                    if let batch = pending.popFirst() { start(batch) }
                 }
                 return results
             }
