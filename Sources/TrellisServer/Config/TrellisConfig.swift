@@ -67,6 +67,13 @@ public struct TrellisConfig: Sendable {
         public var selector: String
         public var algorithm: String
         public var keyFile: String
+
+        public init(domain: String, selector: String, algorithm: String, keyFile: String) {
+            self.domain = domain
+            self.selector = selector
+            self.algorithm = algorithm
+            self.keyFile = keyFile
+        }
     }
 
     public struct Tracking: Sendable, Equatable {
@@ -94,6 +101,13 @@ public struct TrellisConfig: Sendable {
         public var message: String
 
         public var description: String { "\(file)\(line.map { ":\($0)" } ?? ""): \(key): \(message)" }
+
+        public init(file: String, line: Int?, key: String, message: String) {
+            self.file = file
+            self.line = line
+            self.key = key
+            self.message = message
+        }
     }
 
     static let keys: [String: Set<String>] = [

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+import TrellisCore
+import TrellisMail
+import TrellisServer
+import TrellisStore
+
+@Suite struct ConfigTests {
+    func write(_ text: String, name: String = "trellis.yaml", in folder: URL) throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    func error(_ text: String, environment: [String: String] = [:]) throws -> String? {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        do {
+            _ = try TrellisConfig.load(file: try write(text, in: folder), environment: environment)
+            return nil
+        } catch let error as TrellisConfig.Invalid {
+            return error.description.replacingOccurrences(of: folder.path + "/", with: "")
+        }
+    }
+
+    @Test func theIssuesExampleLoads() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try write(
+            """
+            base_url: https://nurture.example.com
+            sender:
+              from: "Acme <hello@acme.example>"
+              reply_to: "sales@acme.example"
+              postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA"
+            smtp: smtp://user:pass@127.0.0.1:2525?tls=starttls
+            dkim:
+              - { domain: acme.example, selector: s1, algorithm: rsa-sha256, key_file: keys/s1.pem }
+              - { domain: acme.example, selector: e1, algorithm: ed25519-sha256, key_file: keys/e1.pem }
+            workflows: examples/workflows
+            content: examples/content
+            caps: { marketing_email: { max: 3, per: 7d } }
+            quiet_hours: { start: "20:00", end: "08:00" }
+            """, in: folder)
+        let config = try TrellisConfig.load(file: path, environment: [:])
+        #expect(config.baseURL == "https://nurture.example.com")
+        #expect(config.sender?.from.address == "hello@acme.example" && config.sender?.replyTo?.address == "sales@acme.example")
+        #expect(config.smtp?.tls == .starttls && config.smtp?.credentials?.user == "user" && config.smtp?.port == 2525)
+        #expect(config.smtp?.description == "smtp://user:***@127.0.0.1:2525?tls=starttls")
+        #expect(config.dkim.map(\.algorithm) == ["rsa-sha256", "ed25519-sha256"])
+        #expect(config.dkim[0].keyFile == folder.appendingPathComponent("keys/s1.pem").path)
+        #expect(config.caps[.marketingEmail] == FrequencyCap(max: 3, per: .days(7)))
+        #expect(config.quietHours == QuietHours(start: 1200, end: 480))
+        #expect(config.workflows == [folder.appendingPathComponent("examples/workflows").path])
+    }
+
+    @Test func theEnvironmentOverridesAndReadsSecretsFromFiles() throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let smtpFile = try write("smtp://u:s3cret@relay.example:587?tls=starttls\n", name: "smtp", in: folder)
+        let config = try TrellisConfig.load(
+            file: try write("smtp: smtp://127.0.0.1:25?tls=none\n", in: folder),
+            environment: ["TRELLIS_SMTP_FILE": smtpFile, "TRELLIS_SENDER_FROM": "Acme <hi@acme.example>", "TRELLIS_SENDER_POSTAL_ADDRESS": "1 Main St"])
+        #expect(config.smtp?.host == "relay.example" && config.smtp?.credentials?.password == "s3cret")
+        #expect(config.sender?.from.address == "hi@acme.example" && config.sender?.postalAddress == "1 Main St")
+    }
+
+    @Test func badSettingsNameTheKeyTheLineAndTheProblem() throws {
+        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, quiet_hours, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
+        #expect(try error("sender:\n  from: Acme\n") == "trellis.yaml:2: sender.from: not an address: 'Acme'")
+        #expect(try error("smtp: smtp://h:25?tls=sometimes\n") == "trellis.yaml:1: smtp: tls must be starttls, implicit or none, got 'sometimes'")
+        #expect(try error("caps: { marketing_email: { max: 3, per: 7 } }\n") == "trellis.yaml:1: caps.marketing_email.per: must be a duration such as 7d or 24h")
+        #expect(try error("quiet_hours: { start: \"25:00\", end: \"08:00\" }\n")?.hasPrefix("trellis.yaml:1: quiet_hours: start and end must be") == true)
+        #expect(try error("dkim:\n  - { domain: a.example, selector: s1, algorithm: rsa-sha1, key_file: k.pem }\n") == "trellis.yaml:2: dkim[0].algorithm: must be rsa-sha256 or ed25519-sha256, got 'rsa-sha1'")
+        #expect(try error("secret_file: nowhere\n")?.hasPrefix("trellis.yaml:1: secret_file: cannot read") == true)
+        #expect(try error("base_url: nurture.example.com\n") == "trellis.yaml:1: base_url: must be an http(s) URL such as https://nurture.example.com, got 'nurture.example.com'")
+    }
+
+    @Test func missingKeyFilesAndBrokenTemplatesStopTheStart() async throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appendingPathComponent("t.db").path)
+        try await store.migrate()
+        var config = TrellisConfig()
+        config.dkim = [.init(domain: "acme.example", selector: "s1", algorithm: "rsa-sha256", keyFile: "/nowhere/s1.pem")]
+        await #expect(throws: TrellisConfig.Invalid(file: "trellis.yaml", line: nil, key: "dkim[0].key_file", message: "cannot read /nowhere/s1.pem")) {
+            try await MailSetup.make(config: config, store: store, defaultBaseURL: "http://x", configFile: "trellis.yaml")
+        }
+        let content = folder.appendingPathComponent("content")
+        try FileManager.default.createDirectory(at: content, withIntermediateDirectories: true)
+        _ = try write("---\nsubject: Hi\n---\n{{#open}}never closed\n", name: "broken.mustache", in: content)
+        config.dkim = []
+        config.content = content.path
+        do {
+            _ = try await MailSetup.make(config: config, store: store, defaultBaseURL: "http://x", configFile: "trellis.yaml")
+            Issue.record("a broken template must stop the start")
+        } catch let error as TrellisConfig.Invalid {
+            #expect(error.key == "content" && error.message.contains("broken.mustache:5: body: Mustache error expectedSectionEnd"), "\(error)")
+        }
+    }
+}
