@@ -28,7 +28,7 @@ struct Serve: AsyncParsableCommand {
         }
         let host = host ?? settings.host ?? "127.0.0.1"
         let port = port ?? settings.port ?? 8080
-        let opened = try await StoreOptions(db: db ?? settings.database ?? "trellis.db").openStore()
+        let opened = try await openTrellisStore(path: db ?? settings.database ?? "trellis.db")
         let clock = SystemClock()
         if let forms = forms ?? settings.forms { try await FormLoading.load(directory: forms, into: opened, at: clock.now()) }
         let workflowFolders = workflows.map { [$0] } ?? settings.workflows

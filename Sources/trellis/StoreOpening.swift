@@ -4,19 +4,22 @@ import TrellisStore
 
 extension StoreOptions {
     /// Opens and migrates the store, turning failures into a message for the terminal.
-    func openStore() async throws -> SQLiteStore {
-        if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") {
-            throw ValidationError("PostgreSQL stores are not available in this version; use a SQLite path (--db trellis.db)")
-        }
-        do {
-            let store = try SQLiteStore.open(url: db)
-            try await store.migrate()
-            return store
-        } catch let error as StoreError {
-            throw CommandFailure(error.description)
-        } catch {
-            throw CommandFailure("cannot open the store at '\(db)': \(error)")
-        }
+    func openStore() async throws -> SQLiteStore { try await openTrellisStore(path: db) }
+}
+
+/// Opens and migrates the store at `db`, turning failures into a message for the terminal.
+func openTrellisStore(path db: String) async throws -> SQLiteStore {
+    if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") {
+        throw ValidationError("PostgreSQL stores are not available in this version; use a SQLite path (--db trellis.db)")
+    }
+    do {
+        let store = try SQLiteStore.open(url: db)
+        try await store.migrate()
+        return store
+    } catch let error as StoreError {
+        throw CommandFailure(error.description)
+    } catch {
+        throw CommandFailure("cannot open the store at '\(db)': \(error)")
     }
 }
 

@@ -40,6 +40,13 @@ public enum SMTPClient {
         }
     }
 
+    /// SNI carries names only: for an IP address there is none, and the certificate is checked
+    /// against the address itself.
+    static func sniName(_ host: String) -> String? {
+        let isIPv4 = host.split(separator: ".").count == 4 && host.allSatisfy { $0.isNumber || $0 == "." }
+        return isIPv4 || host.contains(":") ? nil : host
+    }
+
     /// Connects, completes the handshake, runs `body` with the ready conversation, then QUITs.
     static func withConnection(
         server: SMTPServerURL, hostname: String, tlsContext: NIOSSLContext?, timeout: TimeAmount, group: any EventLoopGroup,
@@ -53,7 +60,7 @@ public enum SMTPClient {
                 .connect(host: server.host, port: server.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if server.tls == .implicit, let tlsContext {
-                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: server.host))
+                            try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: sniName(server.host)))
                         }
                         try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: timeout))
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder()))
@@ -113,7 +120,8 @@ public enum SMTPClient {
             let channel = channel
             do {
                 try await channel.eventLoop.submit {
-                    try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tlsContext, serverHostname: hostname), position: .first)
+                    try channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: tlsContext, serverHostname: SMTPClient.sniName(hostname)), position: .first)
                 }.get()
             } catch {
                 throw SMTPFailure(stage: "STARTTLS", reply: nil, transient: true, message: "TLS handshake: \(error)")

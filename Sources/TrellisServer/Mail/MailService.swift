@@ -102,6 +102,11 @@ public actor MailService {
         _ send: EmailSend, composer: MailComposer, transport: any MailTransport, store: any Store, clock: any TrellisClock, zones: any TimeZoneOffsets
     ) async throws -> String {
         let outcome = try await decideAndDeliver(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones)
+        switch outcome {
+        case .retry(let until, let error): Logger(label: "trellis.mail").warning("send \(send.id) (\(send.template)): \(error); next try at \(until.iso8601)")
+        case .failed(let error): Logger(label: "trellis.mail").error("send \(send.id) (\(send.template)) failed: \(error)")
+        default: break
+        }
         try await store.recordOutcome(sendId: send.id, outcome, at: clock.now())
         switch outcome {
         case .retry: return "retry"
