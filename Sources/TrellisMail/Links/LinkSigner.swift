@@ -30,7 +30,7 @@ public struct LinkSigner: Sendable {
     public func sign(_ payload: LinkPayload) -> String {
         let body = Self.base64URL(Array(payload.encoded.utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Array(body.utf8), using: keys[0])
-        return body + "." + Self.base64URL(Array(mac))
+        return body + "." + Self.base64URL(mac.withUnsafeBytes { Array($0) })
     }
 
     public func verify(_ token: String) throws(Invalid) -> LinkPayload {
@@ -48,9 +48,22 @@ public struct LinkSigner: Sendable {
         return payload
     }
 
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648 §5 base64url without padding.
+    static func base64URL<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity((bytes.count * 4 + 2) / 3)
+        var iterator = bytes.makeIterator()
+        while let first = iterator.next() {
+            let second = iterator.next(), third = iterator.next()
+            let value = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
+            output.append(alphabet[Int(value >> 18 & 63)])
+            output.append(alphabet[Int(value >> 12 & 63)])
+            if second != nil { output.append(alphabet[Int(value >> 6 & 63)]) }
+            if third != nil { output.append(alphabet[Int(value & 63)]) }
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     static func decodeBase64URL(_ text: String) -> [UInt8]? {

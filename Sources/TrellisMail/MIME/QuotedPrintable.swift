@@ -2,28 +2,41 @@
 /// 76 characters with soft breaks (`=` at the end), CRLF line ends, trailing spaces protected.
 public enum QuotedPrintable {
     public static func encode(_ text: String) -> String {
-        var lines: [String] = []
-        // Normalise line ends first: each source line is encoded on its own.
-        let normalised = text.replacingLineEnds()
-        for sourceLine in normalised.split(separator: "\n", omittingEmptySubsequences: false) {
-            let bytes = Array(sourceLine.utf8)
-            var line = ""
-            var tokens: [String] = []
-            for (position, byte) in bytes.enumerated() {
-                let isLast = position == bytes.count - 1
-                let plain = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 0x20 || byte == 0x09) && !isLast)
-                tokens.append(plain ? String(UnicodeScalar(byte)) : "=" + hex(byte))
+        var output: [UInt8] = []
+        output.reserveCapacity(text.utf8.count + text.utf8.count / 8)
+        var lineLength = 0
+        let hexDigits = Array("0123456789ABCDEF".utf8)
+        var utf8 = text.utf8.makeIterator()
+        var pending = utf8.next()
+        while let byte = pending {
+            pending = utf8.next()
+            // Line ends (CRLF, CR or LF) become CRLF; each source line is encoded on its own.
+            if byte == 13 || byte == 10 {
+                if byte == 13, pending == 10 { pending = utf8.next() }
+                output.append(13)
+                output.append(10)
+                lineLength = 0
+                continue
             }
-            for token in tokens {
-                if line.utf8.count + token.utf8.count > 75 {
-                    lines.append(line + "=")
-                    line = ""
-                }
-                line += token
+            let endsLine = pending == nil || pending == 13 || pending == 10
+            let plain = (byte >= 33 && byte <= 126 && byte != UInt8(ascii: "=")) || ((byte == 0x20 || byte == 0x09) && !endsLine)
+            let width = plain ? 1 : 3
+            if lineLength + width > 75 {
+                output.append(UInt8(ascii: "="))
+                output.append(13)
+                output.append(10)
+                lineLength = 0
             }
-            lines.append(line)
+            if plain {
+                output.append(byte)
+            } else {
+                output.append(UInt8(ascii: "="))
+                output.append(hexDigits[Int(byte >> 4)])
+                output.append(hexDigits[Int(byte & 0x0F)])
+            }
+            lineLength += width
         }
-        return lines.joined(separator: "\r\n")
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Decodes a quoted-printable body (soft line breaks removed, `=XX` escapes resolved).
@@ -62,22 +75,23 @@ public enum QuotedPrintable {
 extension String {
     /// CRLF and lone CR become LF.
     func replacingLineEnds() -> String {
-        var result = ""
-        result.reserveCapacity(utf8.count)
+        guard utf8.contains(13) else { return self }
+        var output: [UInt8] = []
+        output.reserveCapacity(utf8.count)
         var previousWasCR = false
-        for scalar in unicodeScalars {
-            if scalar == "\r" {
-                result.append("\n")
+        for byte in utf8 {
+            if byte == 13 {
+                output.append(10)
                 previousWasCR = true
                 continue
             }
-            if scalar == "\n", previousWasCR {
+            if byte == 10, previousWasCR {
                 previousWasCR = false
                 continue
             }
             previousWasCR = false
-            result.unicodeScalars.append(scalar)
+            output.append(byte)
         }
-        return result
+        return String(decoding: output, as: UTF8.self)
     }
 }

@@ -62,6 +62,8 @@ public struct SMTPSession: Sendable {
     var tlsActive: Bool
     var accepted = 0
     var message: Envelope?
+    /// The message's data, dot-stuffed and with CRLF line ends, made once per message.
+    var stuffed = ""
 
     public init(hostname: String, tls: TLSMode, credentials: Credentials? = nil) {
         self.hostname = hostname
@@ -156,6 +158,7 @@ public struct SMTPSession: Sendable {
             return .failed(SMTPFailure(stage: "SIZE", reply: nil, transient: false, message: "the message is \(body.utf8.count) bytes; the server takes \(maximumSize)"))
         }
         message = envelope
+        stuffed = body
         accepted = 0
         let sizeParameter = capabilities.contains("SIZE") ? " SIZE=\(body.utf8.count)" : ""
         let envelopeCommands = ["MAIL FROM:<\(envelope.from)>\(sizeParameter)"] + envelope.recipients.map { "RCPT TO:<\($0)>" } + ["DATA"]
@@ -185,9 +188,10 @@ public struct SMTPSession: Sendable {
             guard accepted > 0 else { return failMessage(reply, stage: "RCPT TO", remaining: rest) }
             rest = [.body]
             state = .sending(expected: rest)
-            return .send([Self.dotStuffed(envelope.data) + "\r\n."])
+            return .send([stuffed + "\r\n."])
         case .body:
             message = nil
+            stuffed = ""
             state = .ready
             return reply.code == 250 ? .delivered(reply) : failMessage(reply, stage: "end of data", remaining: [])
         }
@@ -215,10 +219,39 @@ public struct SMTPSession: Sendable {
         return .failed(SMTPFailure(stage: stage, reply: reply, transient: !permanent && !reply.isPermanent, message: reply.description))
     }
 
-    /// RFC 5321 §4.5.2: a line that starts with a dot gets another; line ends become CRLF.
+    /// RFC 5321 §4.5.2: a line that starts with a dot gets another; line ends become CRLF; the
+    /// trailing line end goes (the caller adds CRLF.CRLF).
     public static func dotStuffed(_ data: String) -> String {
-        data.replacingLineEnds().split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasPrefix(".") ? "." + $0 : String($0) }
-            .joined(separator: "\r\n").droppingTrailingCRLF
+        var output: [UInt8] = []
+        output.reserveCapacity(data.utf8.count + 64)
+        var atLineStart = true
+        var previousWasCR = false
+        for byte in data.utf8 {
+            if byte == 10 {
+                if !previousWasCR { output.append(13) }
+                output.append(10)
+                atLineStart = true
+                previousWasCR = false
+                continue
+            }
+            if previousWasCR {
+                // A lone CR ends a line too.
+                output.append(10)
+                atLineStart = true
+            }
+            if byte == 13 {
+                output.append(13)
+                previousWasCR = true
+                continue
+            }
+            previousWasCR = false
+            if atLineStart, byte == UInt8(ascii: ".") { output.append(UInt8(ascii: ".")) }
+            atLineStart = false
+            output.append(byte)
+        }
+        if previousWasCR { output.append(10) }
+        while output.count >= 2, output[output.count - 2] == 13, output[output.count - 1] == 10 { output.removeLast(2) }
+        return String(decoding: output, as: UTF8.self)
     }
 }
 
@@ -238,10 +271,3 @@ public struct SMTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-extension String {
-    var droppingTrailingCRLF: String {
-        var text = self
-        while text.hasSuffix("\r\n") { text.removeLast() }  // CRLF is one Character
-        return text
-    }
-}

@@ -76,16 +76,12 @@ public struct MailComposer: Sendable {
         // Every marketing email shows the unsubscribe link and the postal address, even when a
         // template forgot its footer (Gmail and Yahoo require the link; CAN-SPAM the address).
         if content.kind == .marketing {
-            if !content.html.contains(HTMLText.escape(unsubscribe)) {
+            if !content.html.containsBytes(HTMLText.escape(unsubscribe)) {
                 let footer = "<p style=\"font-size:12px;color:#616e7c\"><a href=\"\(HTMLText.escape(unsubscribe))\">Unsubscribe</a> · "
                     + HTMLText.escape(sender.postalAddress ?? "") + "</p>"
-                if let body = content.html.range(of: "</body>", options: .backwards) {
-                    content.html.insert(contentsOf: footer, at: body.lowerBound)
-                } else {
-                    content.html += footer
-                }
+                content.html = TrackedHTML.insert(footer, beforeBodyEndOf: content.html)
             }
-            if !content.text.contains(unsubscribe) {
+            if !content.text.containsBytes(unsubscribe) {
                 content.text += "\nUnsubscribe: \(unsubscribe)\n\(sender.postalAddress ?? "")\n"
             }
         }
