@@ -12,6 +12,7 @@ import TrellisCore
         #expect(DKIMSigner.relaxedHeader(name: "B ", value: " Y\t\r\n\tZ  ") == "b:Y Z")
         #expect(DKIMSigner.relaxedBody(" C \r\nD \t E\r\n\r\n\r\n") == " C\r\nD E\r\n")
         #expect(DKIMSigner.relaxedBody("") == "")
+        #expect(DKIMSigner.relaxedBody("\r\n\r\n") == "" && DKIMSigner.relaxedBody("abc") == "abc\r\n" && DKIMSigner.relaxedBody("a  \r\n\r\nb\t") == "a\r\n\r\nb\r\n")
     }
 
     func message() -> String {
@@ -34,7 +35,7 @@ import TrellisCore
             let parts = tag.split(separator: "=", maxSplits: 1).map { $0.filter { !$0.isWhitespace } }
             if parts.count == 2 { tags[String(parts[0])] = String(parts[1]) }
         }
-        #expect(tags["bh"] == Base64.encode(Array(SHA256.hash(data: Array(DKIMSigner.relaxedBody(body).utf8)))))
+        #expect(tags["bh"] == Base64.encode(Array(SHA256.hash(data: Array(DKIMSigner.relaxedBody(String(body)).utf8)))))
         var data = ""
         for name in (tags["h"] ?? "").split(separator: ":") {
             let field = try #require(fields.last { $0.name.lowercased() == name })

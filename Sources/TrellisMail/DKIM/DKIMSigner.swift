@@ -51,7 +51,7 @@ public struct DKIMSigner: Sendable {
     public func sign(_ message: String, at time: Timestamp) throws -> String {
         let (headerBlock, body) = Self.split(message)
         let fields = Self.headerFields(headerBlock)
-        let bodyHash = Base64.encode(Array(SHA256.hash(data: Array(Self.relaxedBody(body).utf8))))
+        let bodyHash = Base64.encode(Array(SHA256.hash(data: Self.relaxedBody(bytes: Array(body.utf8)))))
         // Each signed name once, taking the last occurrence (RFC 6376 §5.4.2).
         let present = headers.filter { name in fields.contains { $0.name.lowercased() == name } }
         var value = "v=1; a=\(key.algorithm); c=relaxed/relaxed; d=\(domain); s=\(selector); t=\(time.millisecondsSinceEpoch / 1000); "
@@ -78,9 +78,21 @@ public struct DKIMSigner: Sendable {
         return unsigned + "\r\n " + chunks.joined(separator: "\r\n ") + "\r\n" + message
     }
 
-    static func split(_ message: String) -> (headers: String, body: String) {
-        guard let range = message.range(of: "\r\n\r\n") else { return (message, "") }
-        return (String(message[..<range.lowerBound]), String(message[range.upperBound...]))
+    static func split(_ message: String) -> (headers: String, body: Substring) {
+        let bytes = message.utf8
+        var previous: (UInt8, UInt8, UInt8) = (0, 0, 0)
+        var index = bytes.startIndex
+        while index != bytes.endIndex {
+            let byte = bytes[index]
+            if previous == (13, 10, 13), byte == 10 {
+                let bodyStart = bytes.index(after: index)
+                let headerEnd = bytes.index(index, offsetBy: -3)
+                return (String(message[..<headerEnd]), message[bodyStart...])
+            }
+            previous = (previous.1, previous.2, byte)
+            index = bytes.index(after: index)
+        }
+        return (message, "")
     }
 
     /// Header fields with their continuation lines joined back (the CRLFs kept for unfolding later).
@@ -106,13 +118,43 @@ public struct DKIMSigner: Sendable {
     /// Relaxed body canonicalization: white space runs as one space, none at line ends, no empty
     /// lines at the end, and a final CRLF when the body is not empty.
     static func relaxedBody(_ body: String) -> String {
-        var lines = body.components(separatedBy: "\r\n").map { line -> String in
-            var collapsed = collapse(line)
-            while collapsed.hasSuffix(" ") { collapsed.removeLast() }
-            return collapsed
+        String(decoding: relaxedBody(bytes: Array(body.utf8)), as: UTF8.self)
+    }
+
+    static func relaxedBody(bytes body: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(body.count)
+        var lineStart = 0
+        var pendingSpace = false
+        var index = 0
+        while index < body.count {
+            let byte = body[index]
+            if byte == 13, index + 1 < body.count, body[index + 1] == 10 {
+                // End of line: trailing white space dropped.
+                output.append(13)
+                output.append(10)
+                pendingSpace = false
+                index += 2
+                lineStart = output.count
+                continue
+            }
+            if byte == 32 || byte == 9 {
+                pendingSpace = true
+            } else {
+                if pendingSpace { output.append(32) }
+                pendingSpace = false
+                output.append(byte)
+            }
+            index += 1
         }
-        while let last = lines.last, last.isEmpty { lines.removeLast() }
-        return lines.isEmpty ? "" : lines.joined(separator: "\r\n") + "\r\n"
+        // A last line without CRLF still ends with one.
+        if output.count > lineStart { output += [13, 10] }
+        // No empty lines at the end.
+        while output.count >= 4, output[output.count - 4] == 13, output[output.count - 3] == 10, output[output.count - 2] == 13, output[output.count - 1] == 10 {
+            output.removeLast(2)
+        }
+        if output == [13, 10] { return [] }
+        return output
     }
 
     static func collapse(_ text: String) -> String {
