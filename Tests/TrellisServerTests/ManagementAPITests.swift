@@ -142,7 +142,7 @@ import TrellisStore
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 let document = response.body.json
                 #expect(document["openapi"] == "3.1.0")
-                for path in ["/v1/batch", "/v1/track", "/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/{id}/timeline", "/api/v1/accounts/{id}", "/f/{formKey}", "/api/v1/segments", "/api/v1/segments/{id}", "/api/v1/segments/preview", "/api/v1/segments/{id}/contacts", "/api/v1/contacts/{id}/segments", "/api/v1/contacts/{id}/score", "/api/v1/scoring-model", "/api/v1/workflows", "/api/v1/workflows/{name}", "/api/v1/contacts/{id}/workflows"] {
+                for path in ["/v1/batch", "/v1/track", "/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/contacts/{id}/timeline", "/api/v1/accounts/{id}", "/f/{formKey}", "/api/v1/segments", "/api/v1/segments/{id}", "/api/v1/segments/preview", "/api/v1/segments/{id}/contacts", "/api/v1/contacts/{id}/segments", "/api/v1/contacts/{id}/score", "/api/v1/scoring-model", "/api/v1/workflows", "/api/v1/workflows/{name}", "/api/v1/contacts/{id}/workflows", "/api/v1/content", "/api/v1/content/{name}/preview", "/api/v1/content/{name}/test-send", "/api/v1/contacts/{id}/emails", "/api/v1/suppressions", "/api/v1/inbound", "/u/{token}", "/u/{token}/preferences", "/t/o/{token}", "/t/c/{token}"] {
                     #expect(document["paths"]?[path] != nil, "\(path) is documented")
                 }
             }

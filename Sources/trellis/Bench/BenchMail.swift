@@ -79,7 +79,7 @@ struct BenchMail: AsyncParsableCommand {
             for _ in 0..<composeCount { _ = try signer.sign(data, at: now) }
             print(String(format: "  signing alone (%@):          %8.0f messages/s on one thread", dkimAlgorithm, Double(composeCount) / (BenchIngest.seconds() - began)))
         }
-        print(String(format: "  composing alone:                  %8.0f messages/s on one thread", composeRate))
+        print(String(format: "  composing alone%@: %8.0f messages/s on one thread", signers.isEmpty ? "" : " (signature included)", composeRate))
 
         let pool = try SMTPPool(server: server, connections: sessions, hostname: "bench.acme.example", timeout: .seconds(30))
         let running = Task { await pool.run() }
