@@ -166,3 +166,29 @@ def test_a_config_with_an_unknown_key_or_missing_key_file_fails_at_start(workdir
         f.write("dkim:\n  - { domain: acme.example, selector: s1, algorithm: ed25519-sha256, key_file: keys/missing.pem }\n")
     out = trellis("serve", "--db", db, "--port", "0", "--config", config, check=False)
     assert out.returncode != 0 and "dkim[0].key_file: cannot read" in out.stderr
+
+
+def test_implicit_tls_with_auth_and_an_untrusted_certificate(workdir):
+    cert, key = certificate(workdir)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    sink = Sink()
+    port = free_port()
+    # aiosmtpd does not count implicit TLS as TLS for AUTH (it tracks STARTTLS only); the
+    # connection is encrypted from the first byte, so AUTH is allowed on it.
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ssl_context=context, authenticator=authenticator, auth_required=True,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        out = subprocess.run([BIN, "mail", "sample", "--smtp", f"smtps://trellis:s3cret@127.0.0.1:{port}?ca={cert}"],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == 0, out.stderr
+        assert len(sink.envelopes) == 1
+        # (A wrong password is covered by Tests/TrellisMailTests: aiosmtpd 1.4.6 does not answer
+        # a failed AUTH PLAIN at all, smtplib times out on it too.)
+        # A certificate no one vouches for is refused.
+        out = subprocess.run([BIN, "mail", "sample", "--smtp", f"smtps://trellis:s3cret@127.0.0.1:{port}"],
+                             capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode != 0 and len(sink.envelopes) == 1
+    finally:
+        controller.stop()

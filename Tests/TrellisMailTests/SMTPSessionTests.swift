@@ -86,6 +86,23 @@ import Testing
         #expect(tooBig.stage == "SIZE" && !tooBig.transient)
     }
 
+    @Test func wrongCredentialsFailForGoodAndImplicitTLSSkipsStarttls() {
+        var session = SMTPSession(hostname: "t", tls: .implicit, credentials: .init(user: "u", password: "wrong"))
+        _ = session.receive(reply("220 hi"))
+        // Already on TLS: no STARTTLS even when offered.
+        #expect(session.receive(ehlo(Self.ehloPipelining)) == .send(["AUTH PLAIN AHUAd3Jvbmc="]))
+        guard case .failed(let failure) = session.receive(reply("535 5.7.8 Authentication credentials invalid")) else {
+            Issue.record("a 535 fails the session")
+            return
+        }
+        #expect(!failure.transient && failure.stage == "AUTH" && failure.reply?.code == 535)
+    }
+
+    @Test func dotStuffingOnBytes() {
+        #expect(SMTPSession.dotStuffed(".a\nb\r\n.c\rd\r\n") == "..a\r\nb\r\n..c\r\nd")
+        #expect(SMTPSession.dotStuffed("Zoë\n...\n") == "Zoë\r\n....")
+    }
+
     @Test func authLoginWhenPlainIsNotOffered() {
         var session = SMTPSession(hostname: "t", tls: .implicit, credentials: .init(user: "user", password: "secret"))
         _ = session.receive(reply("220 hi"))

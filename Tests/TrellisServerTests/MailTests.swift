@@ -161,6 +161,36 @@ extension SMTPSession.Envelope {
         #expect(evidence?.status == .withdrawn && evidence?.method == .unsubscribe)
     }
 
+    @Test func thePreferenceCenterTurnsTopicsOffAndSetsFrequency() async throws {
+        let mail = try await MailFixture()
+        let id = try await mail.lead("u1", email: "ada@example.com")
+        _ = try await mail.send("ebook-thank-you", to: id, key: "k1")
+        _ = try await mail.drain()
+        let envelope = try #require(await mail.sent().first)
+        let path = try #require(envelope.link("/u/"))
+        try await mail.server.app.test(.router) { client in
+            try await client.execute(uri: path, method: .get) { response in
+                #expect(response.body.text.contains(#"name="topic_migration" value="on" checked"#))
+            }
+            // Everything but migration kept, at most weekly.
+            let keep = ["evaluation", "onboarding", "pricing", "product", "proof", "sales", "security"].map { "topic_\($0)=on" }.joined(separator: "&")
+            try await client.execute(
+                uri: path + "/preferences", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "action=save&frequency=weekly&" + keep)
+            ) { #expect($0.status == .ok && $0.body.text.contains("Your choices are saved")) }
+            try await client.execute(
+                uri: path + "/preferences", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "frequency=hourly")
+            ) { #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "frequency") }
+        }
+        let preferences = EmailPreferences(traits: try #require(try await mail.store.contact(id: id)).traits)
+        #expect(preferences.topicsOff == ["migration"] && preferences.frequency == .weekly)
+        #expect(try await mail.store.contact(id: id)?.consent.email?.status == .granted)
+        _ = try await mail.send("migration-pitfalls", to: id, key: "k2")  // topic migration: skipped
+        _ = try await mail.send("demo-offer", to: id, key: "k3")  // pricing: weekly, so deferred
+        #expect(try await mail.drain() == ["skipped": 1, "deferred": 1])
+    }
+
     @Test func unsubscribingAfterASendWasScheduledStopsIt() async throws {
         let mail = try await MailFixture()
         let id = try await mail.lead("u1", email: "ada@example.com")
