@@ -45,6 +45,8 @@ struct Serve: AsyncParsableCommand {
         defer { sending?.cancel() }
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
+        let watching = workflowFolders.isEmpty ? nil : Task { await WorkflowWatcher(folders: workflowFolders, templates: settings.content, services: services).run() }
+        defer { watching?.cancel() }
         let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in
             print("Trellis is listening on http://\(host):\(port)")
             fflush(nil)

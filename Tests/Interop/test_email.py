@@ -11,6 +11,7 @@ import subprocess
 import time
 
 import dkim
+import pytest
 import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -168,6 +169,7 @@ def test_a_config_with_an_unknown_key_or_missing_key_file_fails_at_start(workdir
     assert out.returncode != 0 and "dkim[0].key_file: cannot read" in out.stderr
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_implicit_tls_with_auth_and_an_untrusted_certificate(workdir):
     cert, key = certificate(workdir)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -192,3 +194,29 @@ def test_implicit_tls_with_auth_and_an_untrusted_certificate(workdir):
         assert out.returncode != 0 and len(sink.envelopes) == 1
     finally:
         controller.stop()
+
+
+def test_workflow_folders_are_watched(workdir):
+    folder = os.path.join(workdir, "workflows")
+    os.makedirs(folder)
+    path = os.path.join(folder, "guide.yaml")
+    with open(path, "w") as f:
+        f.write("workflow: guide\ntrigger: { event: Ebook Downloaded }\nsteps:\n  - send: { email: ebook-thank-you }\n")
+    db = os.path.join(workdir, "t.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    server = Server(db, extra=("--workflows", folder)).start()
+    headers = {"Authorization": f"Bearer {admin}"}
+    try:
+        assert requests.get(server.url + "/api/v1/workflows/guide", headers=headers).json()["version"] == 1
+        with open(path, "a") as f:
+            f.write("  - wait: 3d\n  - send: { email: migration-pitfalls }\n")
+        wait_for(lambda: requests.get(server.url + "/api/v1/workflows/guide", headers=headers).json()["version"] == 2)
+        # A broken edit is reported and the running version stays.
+        with open(path, "a") as f:
+            f.write("  - goto: nowhere\n")
+        time.sleep(3)
+        assert requests.get(server.url + "/api/v1/workflows/guide", headers=headers).json()["version"] == 2
+        assert "nowhere" in open(db + ".log").read()
+    finally:
+        server.stop()
