@@ -113,6 +113,9 @@ extension SMTPSession.Envelope {
         let sends = try await mail.store.emailSends(contactId: id, limit: 10)
         #expect(sends.first?.status == .sent && sends.first?.messageId == envelope.header("Message-ID"))
         #expect(try await mail.timeline(id).contains("Email Sent"))
+        // Deleting the contact deletes its emails too.
+        #expect(try await mail.store.deleteContact(id: id))
+        #expect(try await mail.store.emailSends(contactId: id, limit: 10).isEmpty)
     }
 
     @Test func oneClickPostUnsubscribesAndAGetDoesNot() async throws {

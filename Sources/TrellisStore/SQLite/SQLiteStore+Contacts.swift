@@ -105,7 +105,9 @@ extension SQLiteStore {
             let id = try Self.survivor(db, of: id)
             guard try Int64.fetchOne(db, sql: "SELECT id FROM contacts WHERE id = ?", arguments: [id]) != nil else { return false }
             try db.execute(sql: "DELETE FROM events WHERE contact_id = ?", arguments: [id])
-            for table in ["segment_members", "contact_scores", "score_changes", "contact_checks"] {
+            for table in [
+                "segment_members", "contact_scores", "score_changes", "contact_checks", "workflow_runs", "workflow_actions", "email_sends",
+            ] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE contact_id = ?", arguments: [id])
             }
             try db.execute(sql: "DELETE FROM contact_merges WHERE survivor_id = ?", arguments: [id])
