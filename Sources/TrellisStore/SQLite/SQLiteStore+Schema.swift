@@ -294,6 +294,60 @@ extension SQLiteStore {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v6-sales") { db in
+            try db.execute(
+                sql: """
+                    -- A lead handed to sales: who has it and why, its storyline, the SLA, and what sales said.
+                    CREATE TABLE handoffs (
+                        id INTEGER PRIMARY KEY,
+                        key TEXT NOT NULL UNIQUE,
+                        contact_id INTEGER NOT NULL,
+                        owner TEXT NOT NULL,
+                        team TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        assignment_reason TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        context TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        due_at INTEGER NOT NULL,
+                        remind_at INTEGER,
+                        reminded_at INTEGER,
+                        lapsed_at INTEGER,
+                        first_touch_at INTEGER,
+                        outcome_reason TEXT,
+                        amount REAL,
+                        updated_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX handoffs_open ON handoffs(due_at) WHERE status = 'open';
+                    CREATE INDEX handoffs_contact ON handoffs(contact_id, created_at);
+                    CREATE INDEX handoffs_owner ON handoffs(owner, status);
+                    CREATE TABLE webhook_deliveries (
+                        id INTEGER PRIMARY KEY,
+                        handoff_id INTEGER,
+                        kind TEXT NOT NULL,
+                        url TEXT NOT NULL,
+                        payload TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        created_at INTEGER NOT NULL,
+                        delivered_at INTEGER
+                    );
+                    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status IN ('pending', 'sending');
+                    CREATE TABLE routing_cursors (
+                        team TEXT PRIMARY KEY,
+                        position INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE predictive_models (
+                        version INTEGER PRIMARY KEY,
+                        model TEXT NOT NULL,
+                        metrics TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX events_stage_changes ON events(seq) WHERE name = 'Lifecycle Stage Changed';
+                    """)
+        }
         return migrator
     }
 }
