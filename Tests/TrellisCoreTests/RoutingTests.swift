@@ -7,7 +7,7 @@ import Testing
 
     static let setupJSON = #"""
         {"handoff": {"stage": "mql", "sla": {"within": "4h", "remind_after": "2h", "on_lapse": "reassign"},
-                     "rejected": {"no_budget": "nurture", "not_a_fit": "disqualified"}, "recycle_workflow": "re-engagement"},
+                     "rejected": {"no_budget": "nurture", "not_a_fit": "disqualified"}},
          "teams": [{"name": "emea", "lead": "lena@acme.example", "territory": {"trait": "country", "in": ["DE", "FR", "GB"]}},
                    {"name": "na-enterprise", "territory": {"all": [{"trait": "country", "in": ["US", "CA"]}, {"trait": "company_size", "gte": 200}]}},
                    {"name": "na"}],

@@ -59,7 +59,7 @@ extension SalesSetup {
 
     static func policy(_ value: JSONValue) throws(InputError) -> HandoffPolicy {
         let reader = try ObjectReader(value, path: "handoff.")
-        try reader.rejectUnknown(["stage", "sla", "webhook", "rejected", "recycle_workflow"])
+        try reader.rejectUnknown(["stage", "sla", "webhook", "rejected"])
         var policy = HandoffPolicy()
         if let stage = try reader.string("stage") {
             guard let parsed = LifecycleStage(label: stage) else { throw InputError.invalid("handoff.stage", "unknown stage \(stage)") }
@@ -99,7 +99,6 @@ extension SalesSetup {
                 policy.rejected[reason] = path
             }
         }
-        policy.recycleWorkflow = try reader.string("recycle_workflow")
         return policy
     }
 

@@ -46,8 +46,6 @@ public struct HandoffPolicy: Sendable, Equatable {
     public var rejected: [RejectionReason: RejectionPath] = [
         .notAFit: .disqualified, .noBudget: .nurture, .badTiming: .nurture, .duplicate: .disqualified, .other: .nurture,
     ]
-    /// The workflow a recycled lead is enrolled in.
-    public var recycleWorkflow: String?
 
     public init() {}
 

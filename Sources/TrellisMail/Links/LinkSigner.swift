@@ -108,3 +108,21 @@ public struct LinkPayload: Sendable, Equatable {
         self.init(purpose: purpose, sendId: sendId, contactId: contactId, target: parts.count == 4 ? String(parts[3]) : nil)
     }
 }
+
+/// HMAC-SHA256 as lowercase hex, for webhook signatures.
+public enum LinkDigest {
+    public static func hmacHex(key: [UInt8], message: [UInt8]) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
+        return mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Constant-time check of a hex HMAC.
+    public static func verifyHex(_ hex: String, key: [UInt8], message: [UInt8]) -> Bool {
+        let bytes = stride(from: 0, to: hex.utf8.count - 1, by: 2).compactMap { index -> UInt8? in
+            let start = hex.utf8.index(hex.utf8.startIndex, offsetBy: index)
+            return UInt8(String(hex.utf8[start..<hex.utf8.index(start, offsetBy: 2)])!, radix: 16)
+        }
+        guard bytes.count == 32 else { return false }
+        return HMAC<SHA256>.isValidAuthenticationCode(bytes, authenticating: message, using: SymmetricKey(data: key))
+    }
+}
