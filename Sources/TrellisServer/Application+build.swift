@@ -55,6 +55,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     HostedFormsController(services: services).register(on: router)
     LinksController(services: services).register(on: router)
     MailController(services: services).register(on: router)
+    SalesController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

@@ -18,6 +18,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A folder of segment definitions (*.yaml) to load at start.") var segments: String?
     @Option(help: "A scoring model (YAML) to put in force at start.") var scoring: String?
     @Option(help: "A folder of workflow files (*.yaml) to publish at start (a changed file becomes a new version).") var workflows: String?
+    @Option(help: "The sales file: teams, owners, SLA and CRM webhook (see docs/sales.md).") var sales: String?
 
     func run() async throws {
         let settings: TrellisConfig
@@ -43,6 +44,8 @@ struct Serve: AsyncParsableCommand {
         let services = Services(store: opened, clock: clock)
         let sending = try await MailStarting.start(settings, configFile: config, services: services, defaultBaseURL: "http://\(host):\(port)")
         defer { sending?.cancel() }
+        let selling = try await SalesStarting.start(file: sales ?? settings.sales, services: services)
+        defer { selling?.cancel() }
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
         let watching = workflowFolders.isEmpty ? nil : Task { await WorkflowWatcher(folders: workflowFolders, templates: settings.content, services: services).run() }
@@ -146,5 +149,24 @@ enum FormLoading {
         } catch let error as FormFiles.LoadError {
             throw CommandFailure(error.description)
         }
+    }
+}
+
+enum SalesStarting {
+    /// Loads the sales file and starts handing leads over; owners' alerts go through the mail transport.
+    static func start(file: String?, services: Services) async throws -> Task<Void, Never>? {
+        guard let file else { return nil }
+        let setup: SalesSetup
+        do {
+            setup = try SalesFiles.load(file: file)
+        } catch let error as FormFiles.LoadError {
+            throw CommandFailure(error.description)
+        }
+        guard let mail = await services.mail.setup else { throw CommandFailure("\(file): email must be set up before sales (it signs the links)") }
+        var alerts: (transport: any MailTransport, sender: TrellisConfig.Sender, dkim: [DKIMSigner])?
+        if let transport = await services.mail.transport, let sender = mail.sender { alerts = (transport, sender, mail.dkim) }
+        let qualify = services.qualify
+        await services.sales.configure(setup, signer: mail.signer, baseURL: mail.baseURL, alerts: alerts, scorer: { await qualify.qualifier.scorer })
+        return Task { await services.sales.run() }
     }
 }

@@ -81,10 +81,11 @@ extension UInt8 {
     }
 }
 
-/// What a signed link carries: what it is for, the send it came from, the contact, and for a
-/// click the target URL (inside the signature, so no one can point it elsewhere).
+/// What a signed link carries: what it is for, the send it came from (for a handoff link, the
+/// handoff), the contact, and for a click the target URL (inside the signature, so no one can
+/// point it elsewhere).
 public struct LinkPayload: Sendable, Equatable {
-    public enum Purpose: String, Sendable { case unsubscribe = "u", open = "o", click = "c" }
+    public enum Purpose: String, Sendable { case unsubscribe = "u", open = "o", click = "c", handoff = "h" }
 
     public var purpose: Purpose
     public var sendId: Int64

@@ -59,6 +59,8 @@ struct ScoringController {
         body["label"] = .string("\(snapshot.grade.rawValue)\(Int(snapshot.engagement.rounded()))")
         body["reasons"] = .array(reasonJSON)
         body["changes"] = .array(recent)
+        // The model learned from sales outcomes, beside the rules' score.
+        body["predicted"] = try await services.sales.predict(contactId: id) ?? .null
         return JSONResponse.make(.object(body))
     }
 

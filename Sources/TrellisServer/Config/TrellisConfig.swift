@@ -28,6 +28,8 @@ public struct TrellisConfig: Sendable {
     public var segments: String?
     public var scoring: String?
     public var forms: String?
+    /// The sales file: teams, owners, SLA, CRM webhook (see docs/sales.md).
+    public var sales: String?
     public var content: String?
     public var caps: [SendCategory: FrequencyCap] = [:]
     public var quietHours: QuietHours?
@@ -112,7 +114,7 @@ public struct TrellisConfig: Sendable {
 
     static let keys: [String: Set<String>] = [
         "": [
-            "base_url", "secret_file", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "content", "caps",
+            "base_url", "secret_file", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
             "quiet_hours", "tracking", "bounces", "db", "host", "port",
         ],
         "sender": ["from", "reply_to", "postal_address", "signature", "return_path"],
@@ -124,7 +126,7 @@ public struct TrellisConfig: Sendable {
 
     /// Scalar keys an environment variable may set.
     static let environmentPaths = [
-        "base_url", "secret_file", "smtp", "workflows", "segments", "scoring", "forms", "content", "db", "host", "port", "sender.from", "sender.reply_to",
+        "base_url", "secret_file", "smtp", "workflows", "segments", "scoring", "forms", "sales", "content", "db", "host", "port", "sender.from", "sender.reply_to",
         "sender.postal_address", "sender.signature", "sender.return_path", "quiet_hours.start", "quiet_hours.end",
     ]
 
@@ -279,6 +281,7 @@ public struct TrellisConfig: Sendable {
         config.segments = try string("segments", in: root, key: "segments").map { resolve("segments", $0) }
         config.scoring = try string("scoring", in: root, key: "scoring").map { resolve("scoring", $0) }
         config.forms = try string("forms", in: root, key: "forms").map { resolve("forms", $0) }
+        config.sales = try string("sales", in: root, key: "sales").map { resolve("sales", $0) }
         config.content = try string("content", in: root, key: "content").map { resolve("content", $0) }
         config.database = try string("db", in: root, key: "db").map { $0.contains("://") ? $0 : resolve("db", $0) }
         config.host = try string("host", in: root, key: "host")

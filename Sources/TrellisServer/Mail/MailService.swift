@@ -14,7 +14,7 @@ public actor MailService {
     let logger: Logger
     let zones: any TimeZoneOffsets
     public private(set) var setup: MailSetup?
-    var transport: (any MailTransport)?
+    public private(set) var transport: (any MailTransport)?
     var concurrency = 8
     private let signal = PassSignal()
 

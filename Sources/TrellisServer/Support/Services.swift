@@ -13,6 +13,8 @@ public final class Services: Sendable {
     public let workflows: WorkflowService
     /// Email: the send queue, guard rails and SMTP delivery.
     public let mail: MailService
+    /// Sales handoff: routing, the CRM webhook, SLA, feedback and the predictive score.
+    public let sales: SalesService
     public let authenticator: KeyAuthenticator
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
@@ -30,6 +32,7 @@ public final class Services: Sendable {
         self.qualify = qualify
         self.workflows = workflows
         self.mail = MailService(store: store, clock: clock, metrics: metrics)
+        self.sales = SalesService(store: store, clock: clock, metrics: metrics)
         self.committer = GroupCommitter(store: store) { batches, messages in
             metrics.committed(batches: batches, messages: messages)
             qualify.notify()

@@ -1,0 +1,175 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCore
+import TrellisMail
+import TrellisServer
+import TrellisStore
+
+/// A server with email and the example sales file (webhook off), on the manual clock.
+struct SalesFixture {
+    static let salesFile = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../examples/sales/team.yaml").standardized.path
+    let mail: MailFixture
+    let setup: SalesSetup
+
+    init(edit: (inout SalesSetup) -> Void = { _ in }) async throws {
+        mail = try await MailFixture()
+        var setup = try SalesFiles.load(file: Self.salesFile, environment: [:])
+        edit(&setup)
+        self.setup = setup
+        let transport = mail.transport
+        let qualify = mail.server.services.qualify
+        await mail.server.services.sales.configure(
+            setup, signer: mail.setup.signer, baseURL: "https://nurture.acme.example", alerts: (transport, mail.setup.sender!, []),
+            scorer: { await qualify.qualifier.scorer })
+        // The first pass starts the stage-change cursor at "now".
+        _ = try await sales.drain()
+    }
+
+    var sales: SalesService { mail.server.services.sales }
+    var store: SQLiteStore { mail.store }
+    var clock: ManualClock { mail.clock }
+
+    /// A lead in a country that reaches MQL.
+    func mql(_ userId: String, email: String, country: String) async throws -> Int64 {
+        let id = try await mail.lead(userId, email: email)
+        _ = try await store.updateContact(id: id, ContactPatch(traits: ["country": .string(country), "title": "VP Sales", "pain_point": "Our CRM loses notes"]), at: clock.now(), actor: "test")
+        _ = try await store.updateContact(id: id, ContactPatch(stage: .some(.mql), stageReason: "Score reached 60"), at: clock.now(), actor: "test")
+        return id
+    }
+}
+
+@Suite struct SalesTests {
+    @Test func aNewMQLIsRoutedByTerritoryWithItsStorylineAndTheOwnerIsAlerted() async throws {
+        let fixture = try await SalesFixture()
+        // 2026-03-02 is a Monday; 09:00 UTC is 10:00 in Berlin.
+        let id = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        let report = try await fixture.sales.drain()
+        #expect(report.handedOff == 1)
+        let handoff = try #require(try await fixture.store.handoffs(status: .open, owner: nil, contactId: id, limit: 5).first)
+        #expect(handoff.owner == "lena" && handoff.team == "emea")
+        #expect(handoff.assignmentReason.hasPrefix("territory emea (") && handoff.assignmentReason.contains("country"))
+        // Four business hours in Berlin: 14:00 there, 13:00 UTC.
+        #expect(handoff.dueAt.iso8601 == "2026-03-02T13:00:00.000Z")
+        let context = handoff.context
+        #expect(context["contact"]?["email"] == "ada@example.com" && context["contact"]?["title"] == "VP Sales")
+        #expect(context["painPoint"] == "Our CRM loses notes")
+        #expect(context["firstTouch"] != nil && context["lastTouch"] != nil && context["last7Days"] != nil)
+        #expect(try await fixture.store.contact(id: id)?.owner == "lena")
+        #expect(try await fixture.mail.timeline(id).contains("Handed Off"))
+        let alert = try #require(await fixture.mail.sent().last)
+        #expect(alert.recipients == ["lena@acme.example"])
+        #expect(alert.decodedBody.contains("Pain point: Our CRM loses notes") && alert.decodedBody.contains("https://nurture.acme.example/h/"))
+        // Already with sales: no second handoff.
+        _ = try await fixture.store.updateContact(id: id, ContactPatch(stage: .some(.mql)), at: fixture.clock.now(), actor: "test")
+        #expect(try await fixture.sales.drain().handedOff == 0)
+    }
+
+    @Test func aLapsedSLAIsRemindedThenReassigned() async throws {
+        let fixture = try await SalesFixture()
+        let id = try await fixture.mql("u1", email: "ada@example.com", country: "FR")
+        _ = try await fixture.sales.drain()
+        let first = try #require(try await fixture.store.handoffs(status: .open, owner: nil, contactId: id, limit: 1).first)
+        #expect(first.owner == "lena")
+        fixture.clock.advance(milliseconds: 2 * 3_600_000)
+        #expect(try await fixture.sales.drain().reminded == 1)
+        #expect(await fixture.mail.sent().last?.header("Subject")?.hasPrefix("Reminder:") == true)
+        fixture.clock.advance(milliseconds: 2 * 3_600_000)
+        let report = try await fixture.sales.drain()
+        #expect(report.reassigned == 1)
+        let moved = try #require(try await fixture.store.handoff(id: first.id))
+        #expect(moved.owner == "marc" && moved.assignmentReason.hasPrefix("SLA lapsed for lena"))
+        #expect(moved.dueAt > fixture.clock.now())
+        #expect(try await fixture.store.contact(id: id)?.owner == "marc")
+        #expect(try await fixture.mail.timeline(id).contains("Handoff Reassigned"))
+        #expect(await fixture.mail.sent().last?.recipients == ["marc@acme.example"])
+    }
+
+    @Test func escalationWhenConfiguredOrNobodyElseCanTakeIt() async throws {
+        let fixture = try await SalesFixture { $0.handoff.onLapse = .escalate }
+        let id = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        _ = try await fixture.sales.drain()
+        fixture.clock.advance(milliseconds: 5 * 3_600_000)
+        let report = try await fixture.sales.drain()
+        #expect(report.escalated == 1)
+        #expect(try await fixture.mail.timeline(id).contains("Handoff Escalated"))
+        #expect(await fixture.mail.sent().last?.recipients == ["lena@acme.example"])  // the team lead
+    }
+
+    @Test func rejectionsFollowTheConfiguredPathAndAcceptanceMakesSAL() async throws {
+        let fixture = try await SalesFixture()
+        let budget = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        let fit = try await fixture.mql("u2", email: "bo@example.com", country: "DE")
+        let good = try await fixture.mql("u3", email: "cy@example.com", country: "DE")
+        _ = try await fixture.sales.drain()
+        @Sendable func handoff(_ id: Int64) async throws -> Handoff { try #require(try await fixture.store.handoffs(status: nil, owner: nil, contactId: id, limit: 1).first) }
+        try await fixture.mail.server.app.test(.router) { client in
+            let body = #"{"outcome": "rejected", "reason": "no_budget", "note": "next fiscal year"}"#
+            try await client.execute(
+                uri: "/api/v1/handoffs/\(try await handoff(budget).id)/feedback", method: .post, headers: fixture.mail.server.bearer(.sales, json: true),
+                body: ByteBuffer(string: body)
+            ) { response in
+                #expect(response.status == .ok && response.body.json["status"] == "rejected")
+            }
+            try await client.execute(
+                uri: "/api/v1/handoffs/\(try await handoff(fit).id)/feedback", method: .post, headers: fixture.mail.server.bearer(.sales, json: true),
+                body: ByteBuffer(string: #"{"outcome": "rejected"}"#)
+            ) { #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "reason") }
+            try await client.execute(
+                uri: "/api/v1/handoffs/\(try await handoff(fit).id)/feedback", method: .post, headers: fixture.mail.server.bearer(.sales, json: true),
+                body: ByteBuffer(string: #"{"outcome": "rejected", "reason": "not_a_fit"}"#)
+            ) { #expect($0.status == .ok) }
+            // The accept link from the owner's email: a GET only shows the button, the POST accepts.
+            let alert = try #require(await fixture.mail.sent().first { $0.decodedBody.contains("cy@example.com") })
+            let link = try #require(alert.link("/h/"))
+            let path = String(link.prefix { $0 != "?" })
+            try await client.execute(uri: link, method: .get) { response in
+                #expect(response.status == .ok && response.body.text.contains("Accept this lead"))
+            }
+            #expect(try await fixture.store.contact(id: good)?.stage == .mql)
+            try await client.execute(
+                uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "action=accept")
+            ) { #expect($0.status == .ok) }
+            var forged = Array(path)
+            forged[forged.count - 2] = forged[forged.count - 2] == "A" ? "B" : "A"
+            try await client.execute(
+                uri: String(forged), method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "action=accept")
+            ) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/api/v1/handoffs/rejections", method: .get, headers: fixture.mail.server.bearer(.read)) { response in
+                let reasons = response.body.json["items"]?.arrayValue?.filter { $0["by"] == "source" }.compactMap { $0["reason"]?.stringValue }.sorted()
+                #expect(reasons == ["no_budget", "not_a_fit"])
+            }
+        }
+        let nurtured = try #require(try await fixture.store.contact(id: budget))
+        #expect(nurtured.stage == .lead && nurtured.owner == nil)
+        #expect(try await fixture.store.contact(id: fit)?.stage == .disqualified)
+        #expect(try await fixture.store.contact(id: good)?.stage == .sal)
+        let accepted = try await handoff(good)
+        #expect(accepted.status == .accepted && accepted.timeToFirstTouch == 0)
+        #expect(try await fixture.mail.timeline(good).contains("Sales Feedback"))
+        // Marketing email resumes for the nurtured lead only (sales owns SAL and beyond).
+        _ = try await fixture.mail.send("migration-pitfalls", to: budget, key: "n1")
+        _ = try await fixture.mail.send("migration-pitfalls", to: good, key: "n2")
+        #expect(try await fixture.mail.drain() == ["sent": 1, "skipped": 1])
+    }
+
+    @Test func aWorkflowHandoffStepHandsOver() async throws {
+        let fixture = try await SalesFixture()
+        let id = try await fixture.mail.lead("u1", email: "ada@example.com")
+        _ = try await fixture.store.updateContact(id: id, ContactPatch(traits: ["country": "US", "company_size": 500]), at: fixture.clock.now(), actor: "test")
+        let workflow = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow": "hot", "trigger": {"event": "Demo Requested"}, "steps": [{"handoff": {"reason": "Asked for a demo"}}]}"#))
+        _ = try await fixture.store.saveWorkflow(workflow, status: .published, at: fixture.clock.now())
+        try await fixture.mail.server.services.workflows.reload()
+        _ = try await fixture.store.ingest([
+            IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: [IngestMessage(TrackingMessage(type: .track, messageId: "d1", userId: "u1", name: "Demo Requested"))])
+        ])
+        try await fixture.mail.server.services.workflows.drain()
+        #expect(try await fixture.sales.drain().handedOff == 1)
+        let handoff = try #require(try await fixture.store.handoffs(status: .open, owner: nil, contactId: id, limit: 1).first)
+        #expect(handoff.owner == "sam" && handoff.reason == "Asked for a demo")
+        #expect(handoff.context["suggestedNextStep"] == "Confirm the demo slot and ask who else should join")
+    }
+}
