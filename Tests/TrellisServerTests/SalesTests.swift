@@ -173,3 +173,57 @@ struct SalesFixture {
         #expect(handoff.context["suggestedNextStep"] == "Confirm the demo slot and ask who else should join")
     }
 }
+
+@Suite struct TrainingTests {
+    /// Outcomes in the store that depend on known behaviour: leads who viewed pricing often and
+    /// have a senior title were accepted, the others mostly rejected.
+    @Test func trainingOnStoredOutcomesFindsWhatDecidedThem() async throws {
+        let fixture = try await SalesFixture()
+        var random = SplitMix64(seed: 7)
+        func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
+        let owner = fixture.setup.owners[0]
+        var messages: [IngestMessage] = []
+        var plan: [(String, Bool)] = []
+        for index in 0..<400 {
+            let userId = "t\(index)"
+            let senior = chance(40)
+            let pricing = Int(random.next() % 5)
+            let z = -2.5 + 1.0 * Double(pricing) + 1.5 * (senior ? 1 : 0)
+            let accepted = Double(random.next() % 1000) / 1000 < 1 / (1 + exp(-z))
+            messages.append(IngestMessage(TrackingMessage(type: .identify, messageId: "i\(index)", userId: userId, traits: ["email": .string("\(userId)@example.com"), "title": .string(senior ? "VP Marketing" : "Analyst")])))
+            for view in 0..<pricing {
+                messages.append(IngestMessage(TrackingMessage(type: .track, messageId: "p\(index)-\(view)", userId: userId, name: "Page Viewed", properties: ["path": "/pricing"])))
+            }
+            for view in 0..<Int(random.next() % 4) {
+                messages.append(IngestMessage(TrackingMessage(type: .track, messageId: "b\(index)-\(view)", userId: userId, name: "Page Viewed", properties: ["path": "/blog/x"])))
+            }
+            plan.append((userId, accepted))
+        }
+        _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: messages)])
+        for (userId, accepted) in plan {
+            let id = try #require(try await fixture.store.contacts(ContactQuery(userId: userId)).first?.id)
+            let handoff = try await fixture.store.createHandoff(
+                NewHandoff(key: "k-\(userId)", contactId: id, owner: owner, team: owner.team, reason: "test", assignmentReason: "test", context: [:],
+                           dueAt: fixture.clock.now(), remindAt: nil, cursor: nil, webhookURL: nil, at: fixture.clock.now())).handoff
+            _ = try await fixture.store.recordFeedback(
+                handoffId: handoff.id, accepted ? .accepted : .rejected(.notAFit, note: nil), stage: nil, clearOwner: false, at: fixture.clock.now())
+        }
+        let training = try await fixture.sales.train()
+        #expect(training.auc > 0.7, "held-out AUC \(training.auc)")
+        #expect(training.heldOut == 100 && training.trainedOn == 300)
+        #expect(Set(training.ranking.prefix(2).map(\.feature)) == ["pricing_views", "senior_title"], "\(training.ranking.prefix(4))")
+        // The model score shows beside the rule score.
+        let someone = try #require(try await fixture.store.contacts(ContactQuery(userId: "t1")).first?.id)
+        let predicted = try #require(try await fixture.sales.predict(contactId: someone))
+        #expect(predicted["version"] == .int(Int64(training.version)) && predicted["topFeatures"]?.arrayValue?.count == 3)
+    }
+
+    @Test func tooFewOutcomesIsAClearError() async throws {
+        let fixture = try await SalesFixture()
+        await #expect(throws: SalesService.TrainingError.self) { try await fixture.sales.train() }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
