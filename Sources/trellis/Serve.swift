@@ -167,6 +167,9 @@ enum SalesStarting {
         if let transport = await services.mail.transport, let sender = mail.sender { alerts = (transport, sender, mail.dkim) }
         let qualify = services.qualify
         await services.sales.configure(setup, signer: mail.signer, baseURL: mail.baseURL, alerts: alerts, scorer: { await qualify.qualifier.scorer })
+        // One pass before the server listens: on a new store it marks where stage changes start
+        // to count, so nothing that arrives after the start is missed.
+        try await services.sales.drain()
         return Task { await services.sales.run() }
     }
 }
