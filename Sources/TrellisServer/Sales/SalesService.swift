@@ -22,7 +22,7 @@ public actor SalesService {
     var scorer: @Sendable () async -> LeadScorer? = { nil }
     var webhookClient = WebhookClient()
     /// Retrain the predictive model when the newest is older than this; nil: only on demand.
-    public var retrainEvery: RuleDuration? = .days(7)
+    public private(set) var retrainEvery: RuleDuration? = .days(7)
     private let signal = PassSignal()
 
     public init(store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, zones: any TimeZoneOffsets = SystemTimeZones(), logger: Logger = Logger(label: "trellis.sales")) {
@@ -46,6 +46,8 @@ public actor SalesService {
     }
 
     public nonisolated func notify() { signal.notify() }
+
+    public func setRetrain(_ every: RuleDuration?) { retrainEvery = every }
 
     public func run() async {
         await signal.run(logger: logger, name: "sales") { _ = try await drain() }

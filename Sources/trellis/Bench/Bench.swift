@@ -12,7 +12,7 @@ import TrellisStore
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print figures: ingest (default), qualify, segments.",
-        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self, BenchWorkflows.self, BenchMail.self], defaultSubcommand: BenchIngest.self)
+        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self, BenchWorkflows.self, BenchMail.self, BenchRouting.self, BenchWebhooks.self], defaultSubcommand: BenchIngest.self)
 }
 
 struct BenchIngest: AsyncParsableCommand {
