@@ -227,3 +227,53 @@ struct SalesFixture {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct WebhookTests {
+    static let secret = "crm-webhook-secret-0123456789"
+
+    @Test func anUnreachableCRMIsRetriedThenDeadLetteredAndVisible() async throws {
+        // Port 9 (discard) on loopback: nothing listens, so every attempt fails.
+        let fixture = try await SalesFixture { $0.handoff.webhook = WebhookTarget(url: "http://127.0.0.1:9/hook", secret: WebhookTests.secret, maxAttempts: 3) }
+        _ = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        var report = try await fixture.sales.drain()
+        #expect(report.handedOff == 1 && report.webhooksFailed == 1)
+        fixture.clock.advance(milliseconds: 30_000)
+        report = try await fixture.sales.drain()
+        #expect(report.webhooksFailed == 1)
+        fixture.clock.advance(milliseconds: 60_000)
+        report = try await fixture.sales.drain()
+        #expect(report.webhooksFailed == 1)
+        try await fixture.mail.server.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/webhooks/deliveries?status=dead", method: .get, headers: fixture.mail.server.bearer(.read)) { response in
+                let dead = response.body.json["items"]?.arrayValue ?? []
+                #expect(dead.count == 1 && dead.first?["attempts"] == .int(3))
+                #expect(dead.first?["lastError"]?.stringValue?.contains("gave up after 3 attempts") == true)
+            }
+        }
+    }
+
+    @Test func theCRMCallbackMustBeSignedAndFresh() async throws {
+        let fixture = try await SalesFixture { $0.handoff.webhook = WebhookTarget(url: "http://127.0.0.1:9/hook", secret: WebhookTests.secret, maxAttempts: 3) }
+        let id = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        _ = try await fixture.sales.drain()
+        let handoff = try #require(try await fixture.store.handoffs(status: .open, owner: nil, contactId: id, limit: 1).first)
+        let body = #"{"handoffId": \#(handoff.id), "outcome": "opportunity", "amount": 24000}"#
+        let now = fixture.clock.now().millisecondsSinceEpoch / 1000
+        try await fixture.mail.server.app.test(.router) { client in
+            for (signature, expected) in [
+                ("t=\(now),v1=" + String(repeating: "0", count: 64), HTTPResponse.Status.unauthorized),
+                (WebhookClient.signature(body: body, secret: WebhookTests.secret, at: now - 600), .unauthorized),
+                (WebhookClient.signature(body: body, secret: "another-secret-0123456789", at: now), .unauthorized),
+                (WebhookClient.signature(body: body, secret: WebhookTests.secret, at: now), .ok),
+            ] {
+                try await client.execute(
+                    uri: "/api/v1/crm/callback", method: .post, headers: [.contentType: "application/json", .init("X-Trellis-Signature")!: signature],
+                    body: ByteBuffer(string: body)
+                ) { #expect($0.status == expected) }
+            }
+        }
+        let updated = try #require(try await fixture.store.handoff(id: handoff.id))
+        #expect(updated.status == .opportunity && updated.amount == 24_000)
+        #expect(try await fixture.store.contact(id: id)?.stage == .opportunity)
+    }
+}
