@@ -252,6 +252,18 @@ import Glibc
         }
     }
 
+    @Test func anOwnersAlertWaitsOutAnSMTPOutage() async throws {
+        let fixture = try await SalesFixture()
+        await fixture.mail.transport.failNext(SMTPFailure(stage: "connect", reply: nil, transient: true, message: "connection refused"))
+        _ = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        let report = try await fixture.sales.drain()
+        #expect(report.handedOff == 1 && report.webhooksFailed == 1)
+        #expect(await fixture.mail.sent().isEmpty)
+        fixture.clock.advance(milliseconds: 30_000)
+        #expect(try await fixture.sales.drain().webhooksDelivered == 1)
+        #expect(await fixture.mail.sent().map(\.recipients) == [["lena@acme.example"]])
+    }
+
     @Test func theCRMCallbackMustBeSignedAndFresh() async throws {
         let fixture = try await SalesFixture { $0.handoff.webhook = WebhookTarget(url: "http://127.0.0.1:9/hook", secret: WebhookTests.secret, maxAttempts: 3) }
         let id = try await fixture.mql("u1", email: "ada@example.com", country: "DE")

@@ -209,7 +209,9 @@ public actor SalesService {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Sends a plain-text alert to someone in sales; failures are logged, not fatal.
+    /// Queues a plain-text alert to someone in sales. It goes out through the same outbox as the
+    /// CRM webhook (a `mailto:` delivery), so an SMTP outage delays it and retries it, and a
+    /// crash loses nothing.
     func alert(to address: String, subject: String, text: String) async {
         guard let alerts else { return }
         var random = SystemRandomNumberGenerator()
@@ -218,8 +220,11 @@ public actor SalesService {
             messageID: "<h\(String(random.next(), radix: 36))@\(alerts.sender.from.domain)>", headers: [("Auto-Submitted", "auto-generated")], text: text)
         var data = message.render(boundary: "=_trellis_\(String(random.next(), radix: 36))")
         for signer in alerts.dkim { if let signed = try? signer.sign(data, at: clock.now()) { data = signed } }
-        let result = await alerts.transport.deliver(SMTPSession.Envelope(from: alerts.sender.returnPath ?? alerts.sender.from.address, recipients: [address], data: data))
-        if case .failure(let failure) = result { logger.error("alert to \(address) not sent: \(failure)") }
+        do {
+            try await store.queueWebhook(handoffId: nil, kind: "alert", url: "mailto:\(address)", payload: data, at: clock.now())
+        } catch {
+            logger.error("alert to \(address) not queued: \(error)")
+        }
     }
 
     // MARK: SLA
@@ -324,7 +329,9 @@ public actor SalesService {
     // MARK: Webhooks
 
     func deliverWebhooks(_ report: inout Report) async throws {
-        guard let webhook = setup?.handoff.webhook else { return }
+        guard setup != nil else { return }
+        let webhook = setup?.handoff.webhook ?? WebhookTarget(url: "", secret: "", maxAttempts: 8)
+        let alerts = alerts
         let now = clock.now()
         let due = try await store.claimDueWebhooks(at: now, leaseUntil: now.adding(milliseconds: 120_000), limit: 200)
         guard !due.isEmpty else { return }
@@ -332,6 +339,16 @@ public actor SalesService {
         let outcomes = await withTaskGroup(of: (WebhookDelivery, Result<Int, any Error>).self, returning: [(WebhookDelivery, Result<Int, any Error>)].self) { group in
             for delivery in due {
                 group.addTask {
+                    if delivery.url.hasPrefix("mailto:") {
+                        // An owner's alert: SMTP instead of HTTP (250 counts as 200).
+                        guard let alerts else { return (delivery, .failure(WebhookClient.Failure(description: "no SMTP server is configured"))) }
+                        let address = String(delivery.url.dropFirst("mailto:".count))
+                        let envelope = SMTPSession.Envelope(from: alerts.sender.returnPath ?? alerts.sender.from.address, recipients: [address], data: delivery.payload)
+                        switch await alerts.transport.deliver(envelope) {
+                        case .success: return (delivery, .success(200))
+                        case .failure(let failure): return (delivery, .failure(failure))
+                        }
+                    }
                     let seconds = clock.now().millisecondsSinceEpoch / 1000
                     let headers = [
                         ("X-Trellis-Signature", WebhookClient.signature(body: delivery.payload, secret: webhook.secret, at: seconds)),
