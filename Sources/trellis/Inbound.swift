@@ -16,12 +16,7 @@ struct Inbound: AsyncParsableCommand {
     @Option(help: "The operators' configuration, for the link secret and bounces.soft_limit.") var config: String?
 
     func run() async throws {
-        let settings: TrellisConfig
-        do {
-            settings = try TrellisConfig.load(file: config)
-        } catch let error as TrellisConfig.Invalid {
-            throw CommandFailure(error.description)
-        }
+        let settings = try loadSettings(config)
         let opened = try await store.openStore()
         let raw = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         let setup = try await MailSetup.make(config: settings, store: opened, defaultBaseURL: "http://127.0.0.1", configFile: config)

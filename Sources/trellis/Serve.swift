@@ -21,12 +21,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The sales file: teams, owners, SLA and CRM webhook (see docs/sales.md).") var sales: String?
 
     func run() async throws {
-        let settings: TrellisConfig
-        do {
-            settings = try TrellisConfig.load(file: config)
-        } catch let error as TrellisConfig.Invalid {
-            throw CommandFailure(error.description)
-        }
+        let settings = try loadSettings(config)
         let host = host ?? settings.host ?? "127.0.0.1"
         let port = port ?? settings.port ?? 8080
         let opened = try await openTrellisStore(path: db ?? settings.database ?? "trellis.db")

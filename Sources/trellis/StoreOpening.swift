@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrellisServer
 import TrellisStore
 
 extension StoreOptions {
@@ -20,6 +21,15 @@ func openTrellisStore(path db: String) async throws -> SQLiteStore {
         throw CommandFailure(error.description)
     } catch {
         throw CommandFailure("cannot open the store at '\(db)': \(error)")
+    }
+}
+
+/// Reads the operators' configuration (and the environment), turning problems into a message.
+func loadSettings(_ file: String?) throws -> TrellisConfig {
+    do {
+        return try TrellisConfig.load(file: file)
+    } catch let error as TrellisConfig.Invalid {
+        throw CommandFailure(error.description)
     }
 }
 

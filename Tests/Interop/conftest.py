@@ -26,6 +26,39 @@ def trellis(*args, check=True, **kwargs):
     return result
 
 
+def wait_for(check, timeout=15.0):
+    """Polls `check` until it returns something true; returns that."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+class Sink:
+    """An aiosmtpd handler that keeps every envelope it receives."""
+
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 2.0.0 queued"
+
+
+def server_tls_context(workdir):
+    """A self-signed certificate for 127.0.0.1 and a server context with it; returns (context, cert path)."""
+    import ssl
+    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
+
+
 def create_key(db, role, source="default"):
     out = trellis("keys", "create", "--db", db, "--role", role, "--source", source).stdout
     return out.strip().splitlines()[-1]

@@ -64,15 +64,7 @@ def test_the_message_parses_as_multipart_alternative(workdir):
 
 def test_a_signed_message_goes_over_smtp_to_a_real_server(workdir):
     from aiosmtpd.controller import Controller
-    from conftest import free_port
-
-    class Sink:
-        def __init__(self):
-            self.envelopes = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.envelopes.append(envelope)
-            return "250 2.0.0 queued"
+    from conftest import Sink, free_port
 
     sink = Sink()
     port = free_port()

@@ -6,7 +6,6 @@ import email
 import email.policy
 import os
 import re
-import ssl
 import subprocess
 import time
 
@@ -16,17 +15,8 @@ import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from conftest import BIN, ROOT, Server, create_key, free_port, trellis
+from conftest import BIN, ROOT, Server, Sink, create_key, free_port, server_tls_context, trellis, wait_for
 from test_dkim import make_key, public_record
-
-
-class Sink:
-    def __init__(self):
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 2.0.0 queued"
 
 
 def authenticator(server, session, envelope, mechanism, auth_data):
@@ -34,27 +24,8 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok)
 
 
-def certificate(workdir):
-    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True, capture_output=True)
-    return cert, key
-
-
-def wait_for(predicate, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 def test_a_workflow_email_goes_out_signed_and_one_click_unsubscribe_works(workdir):
-    cert, key = certificate(workdir)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    context, cert = server_tls_context(workdir)
     sink = Sink()
     smtp_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port, tls_context=context, require_starttls=True,
@@ -171,9 +142,7 @@ def test_a_config_with_an_unknown_key_or_missing_key_file_fails_at_start(workdir
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_implicit_tls_with_auth_and_an_untrusted_certificate(workdir):
-    cert, key = certificate(workdir)
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    context, cert = server_tls_context(workdir)
     sink = Sink()
     port = free_port()
     # aiosmtpd does not count implicit TLS as TLS for AUTH (it tracks STARTTLS only); the

@@ -5,20 +5,10 @@ import time
 
 import segment.analytics as analytics
 
-from conftest import ROOT, Server, create_key, trellis
+from conftest import ROOT, Server, create_key, trellis, wait_for
 
 SEGMENTS = os.path.join(ROOT, "examples", "segments")
 SCORING = os.path.join(ROOT, "examples", "scoring", "default.yaml")
-
-
-def wait_for(check, timeout=5.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_segment_library_events_qualify_a_lead_live(workdir):

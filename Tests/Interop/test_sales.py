@@ -17,8 +17,7 @@ import requests
 import segment.analytics as analytics
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Server, create_key, free_port, trellis
-from test_email import Sink, wait_for
+from conftest import ROOT, Server, Sink, create_key, free_port, trellis, wait_for
 
 SECRET = "crm-webhook-secret-0123456789"
 
