@@ -56,6 +56,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     LinksController(services: services).register(on: router)
     MailController(services: services).register(on: router)
     SalesController(services: services).register(on: router)
+    ReportsController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

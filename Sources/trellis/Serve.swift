@@ -43,6 +43,14 @@ struct Serve: AsyncParsableCommand {
         defer { selling?.cancel() }
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
+        // The reports' rollup follows the event log.
+        let rolling = Task {
+            while !Task.isCancelled {
+                _ = try? await opened.refreshFunnel(limit: 50_000)
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
+        defer { rolling.cancel() }
         let watching = workflowFolders.isEmpty ? nil : Task { await WorkflowWatcher(folders: workflowFolders, templates: settings.content, services: services).run() }
         defer { watching?.cancel() }
         let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in

@@ -52,6 +52,9 @@ enum OpenAPIDocument {
     {
       "name": "Sales",
       "description": "Handoffs, feedback, the CRM webhook and callback"
+    },
+    {
+      "name": "Reports"
     }
   ],
   "paths": {
@@ -3991,6 +3994,128 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/reports/funnel": {
+      "get": {
+        "tags": [
+          "Reports"
+        ],
+        "summary": "The funnel of leads captured in a period, with the prior period of the same length",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "from",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "date"
+            }
+          },
+          {
+            "name": "to",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "date"
+            }
+          },
+          {
+            "name": "by",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "total",
+                "source",
+                "week"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The report",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "by": {
+                      "type": "string"
+                    },
+                    "current": {
+                      "type": "object",
+                      "properties": {
+                        "from": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "to": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "total": {
+                          "$ref": "#/components/schemas/FunnelFigures"
+                        },
+                        "groups": {
+                          "type": "object",
+                          "additionalProperties": {
+                            "$ref": "#/components/schemas/FunnelFigures"
+                          }
+                        }
+                      }
+                    },
+                    "prior": {
+                      "type": "object",
+                      "properties": {
+                        "from": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "to": {
+                          "type": "string",
+                          "format": "date-time"
+                        },
+                        "total": {
+                          "$ref": "#/components/schemas/FunnelFigures"
+                        },
+                        "groups": {
+                          "type": "object",
+                          "additionalProperties": {
+                            "$ref": "#/components/schemas/FunnelFigures"
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "A missing or bad from, to or by",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -5889,6 +6014,78 @@ enum OpenAPIDocument {
           "amount": {
             "type": "number",
             "minimum": 0
+          }
+        }
+      },
+      "FunnelFigures": {
+        "type": "object",
+        "properties": {
+          "captured": {
+            "type": "integer"
+          },
+          "mql": {
+            "type": "integer"
+          },
+          "sql": {
+            "type": "integer"
+          },
+          "sal": {
+            "type": "integer"
+          },
+          "opportunity": {
+            "type": "integer"
+          },
+          "customer": {
+            "type": "integer"
+          },
+          "handedOff": {
+            "type": "integer"
+          },
+          "demos": {
+            "type": "integer"
+          },
+          "unsubscribed": {
+            "type": "integer"
+          },
+          "pipeline": {
+            "type": "number"
+          },
+          "revenue": {
+            "type": "number"
+          },
+          "rates": {
+            "type": "object",
+            "additionalProperties": {
+              "type": [
+                "number",
+                "null"
+              ]
+            },
+            "description": "lead_to_mql, mql_to_sql, sales_accepted, sql_to_opportunity, opportunity_to_customer, demo_booking, unsubscribe"
+          },
+          "medianDaysToMQL": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "medianDaysToSQL": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "medianSalesCycleDays": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "medianHoursToFirstTouch": {
+            "type": [
+              "number",
+              "null"
+            ]
           }
         }
       }

@@ -348,6 +348,25 @@ extension SQLiteStore {
                     CREATE INDEX events_stage_changes ON events(seq) WHERE name = 'Lifecycle Stage Changed';
                     """)
         }
+        migrator.registerMigration("v7-report-rollup") { db in
+            try db.execute(
+                sql: """
+                    -- One row per lead for funnel reports, folded from the event log as it grows.
+                    CREATE TABLE funnel_contacts (
+                        contact_id INTEGER PRIMARY KEY,
+                        captured_at INTEGER NOT NULL,
+                        source TEXT NOT NULL,
+                        lead_at INTEGER, mql_at INTEGER, sal_at INTEGER, sql_at INTEGER, opportunity_at INTEGER, customer_at INTEGER,
+                        demo_at INTEGER,
+                        handed_off_at INTEGER,
+                        first_touch_at INTEGER,
+                        unsubscribed_at INTEGER,
+                        pipeline REAL NOT NULL DEFAULT 0,
+                        revenue REAL NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX funnel_contacts_captured ON funnel_contacts(captured_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Hummingbird
+import TrellisCore
+import TrellisStore
+
+/// `/api/v1/reports/funnel?from=2026-03-01&to=2026-04-01&by=source`: the funnel of leads captured
+/// in the period with the prior period beside it, from the rollup (never a scan of the event log).
+struct ReportsController {
+    let services: Services
+
+    func register(on router: Router<TrellisRequestContext>) {
+        router.group("api/v1").get("reports/funnel", use: funnel)
+    }
+
+    @Sendable func funnel(_ request: Request, context: TrellisRequestContext) async throws -> Response {
+        _ = try await services.authenticator.bearer(request, needs: .readSegments)
+        let query = request.uri.queryParameters
+        func day(_ name: String) throws -> Timestamp {
+            guard let text: String = query[Substring(name)].map(String.init) else { throw APIError(.badRequest, code: "missing_parameter", message: "\(name) is required (2026-03-01)", field: name) }
+            guard let time = FunnelReporting.parseDay(text) else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "\(name) must be a date such as 2026-03-01, got '\(text)'", field: name)
+            }
+            return time
+        }
+        let from = try day("from"), to = try day("to")
+        guard from < to else { throw APIError(.badRequest, code: "invalid_parameter", message: "to must be after from", field: "to") }
+        let dimension = try query["by"].map { text in
+            guard let dimension = FunnelReport.Dimension(rawValue: String(text)) else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "by must be total, source or week", field: "by")
+            }
+            return dimension
+        } ?? .total
+        let report = try await FunnelReporting.report(store: services.store, from: from, to: to, by: dimension, asOf: services.clock.now())
+        return JSONResponse.make(FunnelReporting.json(report))
+    }
+}
+
+/// What the API and the CLI share: bringing the rollup up to date, the report, its JSON and CSV.
+public enum FunnelReporting {
+    public static func parseDay(_ text: String) -> Timestamp? {
+        ISO8601.parse(text) ?? ISO8601.parse(text + "T00:00:00Z")
+    }
+
+    public static func report(store: any Store, from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension, asOf: Timestamp) async throws -> FunnelReport {
+        while try await store.refreshFunnel(limit: 50_000) == 50_000 {}
+        let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
+        let rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
+        return FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: asOf)
+    }
+
+    static func rounded(_ value: Double?, _ places: Double = 1000) -> JSONValue {
+        value.map { .double(($0 * places).rounded() / places) } ?? .null
+    }
+
+    public static func json(_ figures: FunnelReport.Figures) -> JSONValue {
+        [
+            "captured": .int(Int64(figures.captured)), "mql": .int(Int64(figures.mql)), "sql": .int(Int64(figures.sql)), "sal": .int(Int64(figures.sal)),
+            "opportunity": .int(Int64(figures.opportunity)), "customer": .int(Int64(figures.customer)), "handedOff": .int(Int64(figures.handedOff)),
+            "demos": .int(Int64(figures.demos)), "unsubscribed": .int(Int64(figures.unsubscribed)), "pipeline": .double(figures.pipeline),
+            "revenue": .double(figures.revenue), "rates": .object(figures.rates.mapValues { rounded($0) }),
+            "medianDaysToMQL": rounded(figures.medianDaysToMQL, 10), "medianDaysToSQL": rounded(figures.medianDaysToSQL, 10),
+            "medianSalesCycleDays": rounded(figures.medianSalesCycleDays, 10), "medianHoursToFirstTouch": rounded(figures.medianHoursToFirstTouch, 10),
+        ]
+    }
+
+    public static func json(_ report: FunnelReport) -> JSONValue {
+        func period(_ period: FunnelReport.Period) -> JSONValue {
+            [
+                "from": .string(period.from.iso8601), "to": .string(period.to.iso8601), "total": json(period.total),
+                "groups": .object(period.groups.mapValues(json)),
+            ]
+        }
+        return ["by": .string(report.dimension.rawValue), "current": period(report.current), "prior": period(report.prior)]
+    }
+
+    /// One line a group: the period's figures and the prior period's beside them.
+    public static func csv(_ report: FunnelReport) -> String {
+        let columns = ["captured", "mql", "sql", "sal", "opportunity", "customer", "pipeline", "revenue"]
+        var lines = [(["group"] + columns.flatMap { [$0, "prior_\($0)"] } + ["lead_to_mql", "prior_lead_to_mql", "mql_to_sql", "prior_mql_to_sql"]).joined(separator: ",")]
+        let keys = Set(report.current.groups.keys).union(report.prior.groups.keys).sorted()
+        func values(_ figures: FunnelReport.Figures?) -> [String] {
+            let figures = figures ?? FunnelReport.Figures()
+            return [figures.captured, figures.mql, figures.sql, figures.sal, figures.opportunity, figures.customer].map(String.init)
+                + [figures.pipeline, figures.revenue].map { String(format: "%.2f", $0) }
+        }
+        func rate(_ figures: FunnelReport.Figures?, _ name: String) -> String {
+            (figures?.rates[name] ?? nil).map { String(format: "%.4f", $0) } ?? ""
+        }
+        for key in keys {
+            let current = report.current.groups[key], prior = report.prior.groups[key]
+            let pairs = zip(values(current), values(prior)).flatMap { [$0, $1] }
+            let quoted = key.contains(",") || key.contains("\"") ? "\"" + key.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : key
+            lines.append(([quoted] + pairs + [rate(current, "lead_to_mql"), rate(prior, "lead_to_mql"), rate(current, "mql_to_sql"), rate(prior, "mql_to_sql")]).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,80 @@
+import GRDB
+import TrellisCore
+
+extension SQLiteStore {
+    static let funnelStages: [LifecycleStage] = [.lead, .mql, .sal, .sql, .opportunity, .customer]
+
+    public func refreshFunnel(limit: Int) async throws -> Int {
+        try await pool.write { db in
+            let cursor = Int64(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'report_cursor'") ?? "0") ?? 0
+            let events = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.seq, e.contact_id, e.name, e.properties, e.context, e.source, e.timestamp, c.first_seen, c.traits
+                    FROM events e JOIN contacts c ON c.id = e.contact_id WHERE e.seq > ? ORDER BY e.seq LIMIT ?
+                    """, arguments: [cursor, limit])
+            let create = try db.cachedStatement(sql: "INSERT INTO funnel_contacts (contact_id, captured_at, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            for event in events {
+                let contactId: Int64 = event[1]
+                let name: String? = event[2]
+                let traits = (try? JSONValue(jsonText: event[8] as String)) ?? [:]
+                var source = traits["source"]?.stringValue ?? traits["lead_source"]?.stringValue
+                if source == nil, let context = try? JSONValue(jsonText: event[4] as String) { source = context["campaign"]?["source"]?.stringValue }
+                try create.execute(arguments: [contactId, event[7] as Int64, source ?? (event[5] as String)])
+                guard let name else { continue }
+                let at: Int64 = event[6]
+                func first(_ column: String) throws {
+                    try db.execute(
+                        sql: "UPDATE funnel_contacts SET \(column) = min(coalesce(\(column), ?1), ?1) WHERE contact_id = ?2", arguments: [at, contactId])
+                }
+                switch name {
+                case "Lifecycle Stage Changed":
+                    let properties = try JSONValue(jsonText: event[3] as String)
+                    if let stage = properties["to"]?.stringValue.flatMap(LifecycleStage.init(rawValue:)), Self.funnelStages.contains(stage) {
+                        try first("\(stage.rawValue)_at")
+                    }
+                case "Demo Requested", "Demo Booked": try first("demo_at")
+                case "Unsubscribed": try first("unsubscribed_at")
+                case "Handed Off": try first("handed_off_at")
+                case "Sales Feedback":
+                    try first("first_touch_at")
+                    let properties = try JSONValue(jsonText: event[3] as String)
+                    if let amount = properties["amount"]?.doubleValue {
+                        switch properties["outcome"]?.stringValue {
+                        case "opportunity"?: try db.execute(sql: "UPDATE funnel_contacts SET pipeline = pipeline + ? WHERE contact_id = ?", arguments: [amount, contactId])
+                        case "won"?: try db.execute(sql: "UPDATE funnel_contacts SET revenue = revenue + ? WHERE contact_id = ?", arguments: [amount, contactId])
+                        default: break
+                        }
+                    }
+                default: break
+                }
+            }
+            if let last = events.last { try Self.saveSetting(db, "report_cursor", String(last[0] as Int64)) }
+            // Events of contacts since deleted are skipped; move past them too.
+            if events.count < limit, let latest = try Int64.fetchOne(db, sql: "SELECT max(seq) FROM events"), latest > (events.last?[0] ?? cursor) {
+                try Self.saveSetting(db, "report_cursor", String(latest))
+            }
+            return events.count
+        }
+    }
+
+    public func funnelRows(capturedFrom from: Timestamp, to: Timestamp) async throws -> [FunnelRow] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT contact_id, captured_at, source, lead_at, mql_at, sal_at, sql_at, opportunity_at, customer_at, demo_at, handed_off_at,
+                        first_touch_at, unsubscribed_at, pipeline, revenue
+                    FROM funnel_contacts WHERE captured_at >= ? AND captured_at < ?
+                    """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
+            ).map { row in
+                func time(_ index: Int) -> Timestamp? { (row[index] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)) }
+                var reached: [LifecycleStage: Timestamp] = [:]
+                for (offset, stage) in Self.funnelStages.enumerated() { reached[stage] = time(3 + offset) }
+                return FunnelRow(
+                    contactId: row[0], capturedAt: time(1)!, source: row[2], reached: reached, demoAt: time(9), firstTouchAt: time(11),
+                    handedOffAt: time(10), unsubscribedAt: time(12), pipeline: row[13], revenue: row[14])
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+/// The funnel report against numbers worked out by hand from a small, known history.
+@Suite struct ReportsTests {
+    func time(_ text: String) -> Timestamp { ISO8601.parse(text)! }
+
+    /// Captured in March: A (google; MQL 3 days later, SQL, opportunity 10,000, won 12,000),
+    /// B (google; MQL after 1 day), C (linkedin; nothing yet). February: D (google; MQL).
+    /// April: E (outside both periods).
+    func seed(_ store: SQLiteStore) async throws -> [String: Int64] {
+        var ids: [String: Int64] = [:]
+        for (name, captured, source) in [("A", "2026-03-02T10:00:00Z", "google"), ("B", "2026-03-03T10:00:00Z", "google"), ("C", "2026-03-10T10:00:00Z", "linkedin"),
+                                         ("D", "2026-02-10T10:00:00Z", "google"), ("E", "2026-04-02T10:00:00Z", "google")] {
+            let message = IngestMessage(TrackingMessage(type: .identify, messageId: "id-\(name)", userId: name, traits: ["email": .string("\(name)@example.com"), "source": .string(source)]))
+            let outcome = try await store.ingest([IngestBatch(source: "web", receivedAt: time(captured), messages: [message])])
+            ids[name] = try #require(outcome.first?.contactIds.first ?? nil)
+        }
+        func stage(_ name: String, _ stage: LifecycleStage, _ at: String) async throws {
+            _ = try await store.updateContact(id: ids[name]!, ContactPatch(stage: .some(stage)), at: time(at), actor: "test")
+        }
+        try await stage("A", .mql, "2026-03-05T10:00:00Z")
+        try await stage("B", .mql, "2026-03-04T10:00:00Z")
+        try await stage("D", .mql, "2026-02-12T10:00:00Z")
+        try await stage("A", .sql, "2026-03-10T10:00:00Z")
+        let owner = SalesOwner(id: "lena", name: "Lena", email: "lena@acme.example", team: "emea")
+        let handoff = try await store.createHandoff(
+            NewHandoff(key: "h-A", contactId: ids["A"]!, owner: owner, team: "emea", reason: "test", assignmentReason: "test", context: [:],
+                       dueAt: time("2026-03-10T14:00:00Z"), remindAt: nil, cursor: nil, webhookURL: nil, at: time("2026-03-10T10:00:00Z"))).handoff
+        _ = try await store.recordFeedback(handoffId: handoff.id, .opportunity(amount: 10_000), stage: .opportunity, clearOwner: false, at: time("2026-03-15T10:00:00Z"))
+        _ = try await store.recordFeedback(handoffId: handoff.id, .won(amount: 12_000), stage: .customer, clearOwner: false, at: time("2026-03-20T10:00:00Z"))
+        return ids
+    }
+
+    @Test func theFunnelMatchesTheHandWorkedFigures() async throws {
+        let fixture = try await ServerFixture()
+        _ = try await seed(fixture.store)
+        let report = try await FunnelReporting.report(
+            store: fixture.store, from: time("2026-03-01T00:00:00Z"), to: time("2026-04-01T00:00:00Z"), by: .source, asOf: time("2026-04-05T00:00:00Z"))
+        let march = report.current.total
+        #expect(march.captured == 3 && march.mql == 2 && march.sql == 1 && march.opportunity == 1 && march.customer == 1)
+        #expect(march.pipeline == 10_000 && march.revenue == 12_000)
+        #expect(march.handedOff == 1 && march.medianHoursToFirstTouch == 120)  // handed off Mar 10, first feedback Mar 15
+        #expect(march.rates["lead_to_mql"]! == 2.0 / 3.0 && march.rates["mql_to_sql"]! == 0.5)
+        #expect(march.medianDaysToMQL == 2)  // A: 3 days, B: 1 day
+        #expect(march.medianSalesCycleDays == 15)  // A: MQL Mar 5 → won Mar 20
+        #expect(report.current.groups["google"]?.captured == 2 && report.current.groups["google"]?.mql == 2)
+        #expect(report.current.groups["linkedin"]?.captured == 1 && report.current.groups["linkedin"]?.mql == 0)
+        // The prior period (the 31 days before March) holds D only.
+        #expect(report.prior.total.captured == 1 && report.prior.total.mql == 1)
+        #expect(report.prior.from == time("2026-01-29T00:00:00Z"))
+        let csv = FunnelReporting.csv(report)
+        #expect(csv.split(separator: "\n").contains("google,2,1,2,1,1,0,1,0,1,0,1,0,10000.00,0.00,12000.00,0.00,1.0000,1.0000,0.5000,0.0000"))
+    }
+
+    @Test func theAPIServesTheSameNumbersAndRefusesBadParameters() async throws {
+        let fixture = try await ServerFixture()
+        _ = try await seed(fixture.store)
+        fixture.clock.advance(days: 34)  // 2026-04-05: the report is as of now
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/reports/funnel?from=2026-03-01&to=2026-04-01&by=source", method: .get, headers: fixture.bearer(.read)) { response in
+                #expect(response.status == .ok)
+                let current = response.body.json["current"]
+                #expect(current?["total"]?["captured"] == .int(3) && current?["total"]?["mql"] == .int(2))
+                #expect(current?["total"]?["rates"]?["lead_to_mql"]?.doubleValue == 0.667)
+                #expect(current?["groups"]?["google"]?["revenue"]?.doubleValue == 12_000)
+                #expect(response.body.json["prior"]?["total"]?["captured"] == .int(1))
+            }
+            try await client.execute(uri: "/api/v1/reports/funnel?from=March&to=2026-04-01", method: .get, headers: fixture.bearer(.read)) {
+                #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "from")
+            }
+            try await client.execute(uri: "/api/v1/reports/funnel?from=2026-04-01&to=2026-03-01", method: .get, headers: fixture.bearer(.read)) {
+                #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "to")
+            }
+            try await client.execute(uri: "/api/v1/reports/funnel?from=2026-03-01&to=2026-04-01&by=planet", method: .get, headers: fixture.bearer(.read)) {
+                #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "by")
+            }
+            try await client.execute(uri: "/api/v1/reports/funnel?from=2026-03-01&to=2026-04-01", method: .get, headers: fixture.basic(.write)) {
+                #expect($0.status == .unauthorized || $0.status == .forbidden)
+            }
+        }
+    }
+}
