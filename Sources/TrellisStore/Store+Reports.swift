@@ -9,3 +9,11 @@ public protocol ReportStore: Sendable {
     /// Rows of leads captured in [from, to).
     func funnelRows(capturedFrom from: Timestamp, to: Timestamp) async throws -> [FunnelRow]
 }
+
+
+/// A workflow's runs by split arm, with how many reached the goal event after entering.
+public protocol ExperimentStore: Sendable {
+    /// Arms by name (variant names, "holdout", and "all" for runs that met no split), with the
+    /// runs that entered and those whose contact had `goalEvent` after entering.
+    func experimentArms(workflow: String, goalEvent: String) async throws -> [(arm: String, entered: Int, converted: Int)]
+}

@@ -142,3 +142,18 @@ import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+@Suite struct ExperimentTests {
+    @Test func theTwoProportionTestAndWilsonIntervalMatchTextbookValues() throws {
+        let a = ExperimentReport.Arm(name: "a", entered: 1_000, converted: 200), b = ExperimentReport.Arm(name: "b", entered: 1_000, converted: 250)
+        // Pooled p 0.225, standard error 0.018675, z 2.677: p = 0.0074.
+        let p = try #require(ExperimentReport.twoProportionPValue(b, a))
+        #expect(abs(p - 0.0074) < 0.0002)
+        let interval = try #require(ExperimentReport.Arm(name: "x", entered: 100, converted: 20).interval)
+        #expect(abs(interval.low - 0.1334) < 0.0005 && abs(interval.high - 0.2888) < 0.0005)
+        let report = ExperimentReport(arms: [a, b], holdout: .init(name: "holdout", entered: 500, converted: 50))
+        #expect(report.comparisons.map { "\($0.arm)/\($0.baseline)" } == ["b/a", "a/holdout", "b/holdout"])
+        #expect(abs(report.comparisons[0].lift! - 0.25) < 1e-9 && abs(report.comparisons[2].lift! - 1.5) < 1e-9)
+        #expect(ExperimentReport.twoProportionPValue(a, .init(name: "empty", entered: 0, converted: 0)) == nil)
+    }
+}

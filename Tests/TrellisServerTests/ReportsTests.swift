@@ -88,3 +88,39 @@ import TrellisStore
         }
     }
 }
+
+@Suite struct ExperimentReportTests {
+    @Test func variantsAndHoldoutAreCountedFromRunsAndGoalEvents() async throws {
+        let fixture = try await ServerFixture()
+        let yaml = #"{"workflow": "trial", "trigger": {"event": "Trial Started"}, "exit_when": [{"event": "Demo Booked"}],"#
+            + #" "steps": [{"split": {"variants": {"short": 40, "long": 40}, "holdout": 20}}, {"wait": "3d"}]}"#
+        _ = try await fixture.store.saveWorkflow(try WorkflowDefinition(json: try JSONValue(jsonText: yaml)), status: .published, at: fixture.clock.now())
+        try await fixture.services.workflows.reload()
+        // u1 books a demo before the trial: it must not count as a conversion.
+        _ = try await fixture.store.ingest([
+            IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: [IngestMessage(TrackingMessage(type: .track, messageId: "early", userId: "u1", name: "Demo Booked"))])
+        ])
+        fixture.clock.advance(milliseconds: 60_000)
+        let starts = (0..<300).map { IngestMessage(TrackingMessage(type: .track, messageId: "s\($0)", userId: "u\($0)", name: "Trial Started")) }
+        _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: starts)])
+        try await fixture.services.workflows.drain()
+        fixture.clock.advance(days: 1)
+        // Every third user books a demo after entering.
+        let demos = stride(from: 0, to: 300, by: 3).map { IngestMessage(TrackingMessage(type: .track, messageId: "d\($0)", userId: "u\($0)", name: "Demo Booked")) }
+        _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: demos)])
+        let arms = try await fixture.store.experimentArms(workflow: "trial", goalEvent: "Demo Booked")
+        #expect(arms.map(\.entered).reduce(0, +) == 300 && arms.map(\.converted).reduce(0, +) == 100)
+        let byName = Dictionary(uniqueKeysWithValues: arms.map { ($0.arm, $0) })
+        #expect(Set(byName.keys) == ["holdout", "long", "short"])
+        #expect((40...80).contains(byName["holdout"]!.entered))
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/reports/experiments/trial", method: .get, headers: fixture.bearer(.read)) { response in
+                #expect(response.status == .ok && response.body.json["goal"] == "Demo Booked")
+                #expect(response.body.json["holdout"]?["entered"] == .int(Int64(byName["holdout"]!.entered)))
+                let comparisons = response.body.json["comparisons"]?.arrayValue ?? []
+                #expect(comparisons.count == 3 && comparisons.allSatisfy { $0["pValue"]?.doubleValue != nil })
+            }
+            try await client.execute(uri: "/api/v1/reports/experiments/nope", method: .get, headers: fixture.bearer(.read)) { #expect($0.status == .notFound) }
+        }
+    }
+}

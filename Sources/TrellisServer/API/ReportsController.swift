@@ -10,6 +10,7 @@ struct ReportsController {
 
     func register(on router: Router<TrellisRequestContext>) {
         router.group("api/v1").get("reports/funnel", use: funnel)
+        router.group("api/v1").get("reports/experiments/:workflow", use: experiment)
     }
 
     @Sendable func funnel(_ request: Request, context: TrellisRequestContext) async throws -> Response {
@@ -32,6 +33,52 @@ struct ReportsController {
         } ?? .total
         let report = try await FunnelReporting.report(store: services.store, from: from, to: to, by: dimension, asOf: services.clock.now())
         return JSONResponse.make(FunnelReporting.json(report))
+    }
+}
+
+extension ReportsController {
+    /// `/api/v1/reports/experiments/{workflow}?goal=Demo Booked`: conversion to the goal per split
+    /// variant and for the holdout, with intervals, p-values and lift. The goal defaults to the
+    /// workflow's first `exit_when` event.
+    @Sendable func experiment(_ request: Request, context: TrellisRequestContext) async throws -> Response {
+        _ = try await services.authenticator.bearer(request, needs: .readSegments)
+        let name = context.parameters.get("workflow") ?? ""
+        guard let record = try await services.store.workflowVersions().last(where: { $0.name == name }) else {
+            throw APIError.notFound("workflow '\(name)' does not exist")
+        }
+        var goal = request.uri.queryParameters["goal"].map(String.init)
+        if goal == nil {
+            for rule in record.definition.exitWhen {
+                if case .event(let condition) = rule {
+                    goal = condition.name
+                    break
+                }
+            }
+        }
+        guard let goal, !goal.isEmpty else {
+            throw APIError(.badRequest, code: "missing_parameter", message: "name the goal event (goal=Demo Booked): the workflow has no exit_when event", field: "goal")
+        }
+        let rows = try await services.store.experimentArms(workflow: name, goalEvent: goal)
+        let arms = rows.filter { $0.arm != "holdout" }.map { ExperimentReport.Arm(name: $0.arm, entered: $0.entered, converted: $0.converted) }
+        let holdout = rows.first { $0.arm == "holdout" }.map { ExperimentReport.Arm(name: "holdout", entered: $0.entered, converted: $0.converted) }
+        let report = ExperimentReport(arms: arms, holdout: holdout)
+        func arm(_ arm: ExperimentReport.Arm) -> JSONValue {
+            [
+                "name": .string(arm.name), "entered": .int(Int64(arm.entered)), "converted": .int(Int64(arm.converted)),
+                "rate": FunnelReporting.rounded(arm.rate, 10_000),
+                "interval95": arm.interval.map { [FunnelReporting.rounded($0.low, 10_000), FunnelReporting.rounded($0.high, 10_000)] } ?? .null,
+            ]
+        }
+        return JSONResponse.make([
+            "workflow": .string(name), "goal": .string(goal), "arms": .array(report.arms.map(arm)), "holdout": report.holdout.map(arm) ?? .null,
+            "comparisons": .array(
+                report.comparisons.map {
+                    [
+                        "arm": .string($0.arm), "baseline": .string($0.baseline), "lift": FunnelReporting.rounded($0.lift, 10_000),
+                        "pValue": FunnelReporting.rounded($0.pValue, 10_000), "confidence": FunnelReporting.rounded($0.confidence, 10_000),
+                    ]
+                }),
+        ])
     }
 }
 

@@ -78,3 +78,18 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func experimentArms(workflow: String, goalEvent: String) async throws -> [(arm: String, entered: Int, converted: Int)] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT coalesce(r.variant, CASE WHEN r.finish_reason = 'holdout' THEN 'holdout' ELSE 'all' END) AS arm, count(*),
+                        sum(EXISTS (SELECT 1 FROM events e WHERE e.contact_id = r.contact_id AND \(Self.ruleNameSQL) = ? AND e.timestamp >= r.entered_at))
+                    FROM workflow_runs r WHERE r.workflow = ? GROUP BY arm ORDER BY arm
+                    """, arguments: [goalEvent, workflow]
+            ).map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+}
