@@ -17,3 +17,10 @@ public protocol ExperimentStore: Sendable {
     /// runs that entered and those whose contact had `goalEvent` after entering.
     func experimentArms(workflow: String, goalEvent: String) async throws -> [(arm: String, entered: Int, converted: Int)]
 }
+
+/// What attribution reads: leads that brought pipeline, with their value and marketing touches.
+public protocol AttributionStore: Sendable {
+    /// Leads with pipeline (or revenue when no opportunity amount was given), and their touches up
+    /// to the opportunity, oldest first.
+    func attributionInputs() async throws -> [(contactId: Int64, value: Double, touches: [String])]
+}

@@ -157,3 +157,20 @@ import Glibc
         #expect(ExperimentReport.twoProportionPValue(a, .init(name: "empty", entered: 0, converted: 0)) == nil)
     }
 }
+
+@Suite struct AttributionTests {
+    @Test func theFourModelsShareTheValueAsDocumented() {
+        let touches = ["campaign: spring", "email: case-study", "email: demo-offer", "form: demo-request"]
+        #expect(Attribution.credit(touches: touches, value: 10_000, model: .firstTouch) == ["campaign: spring": 10_000])
+        #expect(Attribution.credit(touches: touches, value: 10_000, model: .lastTouch) == ["form: demo-request": 10_000])
+        #expect(Attribution.credit(touches: touches, value: 10_000, model: .linear) == touches.reduce(into: [:]) { $0[$1] = 2_500 })
+        #expect(Attribution.credit(touches: touches, value: 10_000, model: .positionBased)
+            == ["campaign: spring": 4_000, "email: case-study": 1_000, "email: demo-offer": 1_000, "form: demo-request": 4_000])
+        #expect(Attribution.credit(touches: ["a", "b"], value: 10, model: .positionBased) == ["a": 5, "b": 5])
+        #expect(Attribution.credit(touches: [], value: 10, model: .linear).isEmpty)
+        #expect(Attribution.collapse(["a", "a", "b", "a"]) == ["a", "b", "a"])
+        #expect(Attribution.touch(name: "Page Viewed", properties: [:], context: ["campaign": ["name": "spring", "source": "google"]]) == "campaign: spring")
+        #expect(Attribution.touch(name: "Email Clicked", properties: ["email": "case-study"], context: [:]) == "email: case-study")
+        #expect(Attribution.touch(name: "Page Viewed", properties: [:], context: [:]) == nil)
+    }
+}

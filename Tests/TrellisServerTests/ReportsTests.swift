@@ -60,6 +60,33 @@ import TrellisStore
         #expect(csv.split(separator: "\n").contains("google,2,1,2,1,1,0,1,0,1,0,1,0,10000.00,0.00,12000.00,0.00,1.0000,1.0000,0.5000,0.0000"))
     }
 
+    @Test func influencedPipelineIsAttributedToTheTouchesBeforeTheOpportunity() async throws {
+        let fixture = try await ServerFixture()
+        let ids = try await seed(fixture.store)
+        // A came from a spring campaign and clicked a case study before the opportunity (Mar 15); a
+        // click after it does not count.
+        for (id, at, name, properties, context) in [
+            ("c1", "2026-03-02T11:00:00Z", "Page Viewed", [:], ["campaign": ["name": "spring"]] as [String: JSONValue]),
+            ("c2", "2026-03-08T11:00:00Z", "Email Clicked", ["email": "case-study"] as [String: JSONValue], [:]),
+            ("c3", "2026-03-16T11:00:00Z", "Email Clicked", ["email": "too-late"], [:]),
+        ] {
+            let message = TrackingMessage(type: .track, messageId: id, userId: "A", name: name, properties: properties, context: context, originalTimestamp: time(at))
+            _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: time(at), messages: [IngestMessage(message)])])
+        }
+        #expect(ids["A"] != nil)
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/reports/attribution?model=position_based", method: .get, headers: fixture.bearer(.read)) { response in
+                #expect(response.body.json["influencedPipeline"]?.doubleValue == 10_000)
+                let items = response.body.json["items"]?.arrayValue ?? []
+                #expect(items.count == 2 && items.allSatisfy { $0["pipeline"]?.doubleValue == 5_000 })
+                #expect(Set(items.compactMap { $0["touch"]?.stringValue }) == ["campaign: spring", "email: case-study"])
+            }
+            try await client.execute(uri: "/api/v1/reports/attribution?model=magic", method: .get, headers: fixture.bearer(.read)) {
+                #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "model")
+            }
+        }
+    }
+
     @Test func theAPIServesTheSameNumbersAndRefusesBadParameters() async throws {
         let fixture = try await ServerFixture()
         _ = try await seed(fixture.store)

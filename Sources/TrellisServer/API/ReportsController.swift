@@ -11,6 +11,7 @@ struct ReportsController {
     func register(on router: Router<TrellisRequestContext>) {
         router.group("api/v1").get("reports/funnel", use: funnel)
         router.group("api/v1").get("reports/experiments/:workflow", use: experiment)
+        router.group("api/v1").get("reports/attribution", use: attribution)
     }
 
     @Sendable func funnel(_ request: Request, context: TrellisRequestContext) async throws -> Response {
@@ -78,6 +79,34 @@ extension ReportsController {
                         "pValue": FunnelReporting.rounded($0.pValue, 10_000), "confidence": FunnelReporting.rounded($0.confidence, 10_000),
                     ]
                 }),
+        ])
+    }
+}
+
+extension ReportsController {
+    /// `/api/v1/reports/attribution?model=position_based`: influenced pipeline credited to the
+    /// campaigns, emails and forms that came before each opportunity.
+    @Sendable func attribution(_ request: Request, context: TrellisRequestContext) async throws -> Response {
+        _ = try await services.authenticator.bearer(request, needs: .readSegments)
+        let text = request.uri.queryParameters["model"].map(String.init) ?? "linear"
+        guard let model = Attribution.Model(rawValue: text) else {
+            throw APIError(
+                .badRequest, code: "invalid_parameter", message: "model must be \(Attribution.Model.allCases.map(\.rawValue).joined(separator: ", "))", field: "model")
+        }
+        while try await services.store.refreshFunnel(limit: 50_000) == 50_000 {}
+        var credit: [String: Double] = [:]
+        var total = 0.0, unattributed = 0.0
+        for lead in try await services.store.attributionInputs() {
+            total += lead.value
+            if lead.touches.isEmpty { unattributed += lead.value }
+            for (touch, value) in Attribution.credit(touches: lead.touches, value: lead.value, model: model) { credit[touch, default: 0] += value }
+        }
+        let items: [JSONValue] = credit.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map {
+            ["touch": .string($0.key), "pipeline": FunnelReporting.rounded($0.value, 100)]
+        }
+        return JSONResponse.make([
+            "model": .string(model.rawValue), "influencedPipeline": FunnelReporting.rounded(total, 100),
+            "unattributed": FunnelReporting.rounded(unattributed, 100), "items": .array(items),
         ])
     }
 }

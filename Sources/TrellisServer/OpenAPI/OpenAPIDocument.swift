@@ -4301,6 +4301,87 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/reports/attribution": {
+      "get": {
+        "tags": [
+          "Reports"
+        ],
+        "summary": "Influenced pipeline credited to the campaigns, emails and forms before each opportunity",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "model",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "first_touch",
+                "last_touch",
+                "linear",
+                "position_based"
+              ]
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Credit by touch",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "model": {
+                      "type": "string"
+                    },
+                    "influencedPipeline": {
+                      "type": "number"
+                    },
+                    "unattributed": {
+                      "type": "number"
+                    },
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "properties": {
+                          "touch": {
+                            "type": "string"
+                          },
+                          "pipeline": {
+                            "type": "number"
+                          }
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "An unknown model",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
     }
   },
   "components": {

@@ -93,3 +93,27 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func attributionInputs() async throws -> [(contactId: Int64, value: Double, touches: [String])] {
+        try await pool.read { db in
+            let leads = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT contact_id, CASE WHEN pipeline > 0 THEN pipeline ELSE revenue END,
+                        coalesce(opportunity_at, customer_at, 9223372036854775807)
+                    FROM funnel_contacts WHERE pipeline > 0 OR revenue > 0
+                    """)
+            let events = try db.cachedStatement(
+                sql: "SELECT \(Self.ruleNameSQL), properties, context FROM events WHERE contact_id = ? AND timestamp <= ? ORDER BY seq")
+            return try leads.map { lead in
+                let touches = try Row.fetchAll(events, arguments: [lead[0] as Int64, lead[2] as Int64]).compactMap { row -> String? in
+                    let properties = (try? JSONValue(jsonText: row[1] as String))?.objectValue ?? [:]
+                    let context = (try? JSONValue(jsonText: row[2] as String))?.objectValue ?? [:]
+                    return Attribution.touch(name: row[0], properties: properties, context: context)
+                }
+                return (lead[0], lead[1], Attribution.collapse(touches))
+            }
+        }
+    }
+}
