@@ -70,6 +70,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -89,7 +92,7 @@ let package = Package(
         ),
         .testTarget(name: "TrellisCoreTests", dependencies: ["TrellisCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrellisMailTests", dependencies: ["TrellisMail"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrellisMailTests", dependencies: ["TrellisMail"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TrellisServerTests",
             dependencies: [

@@ -57,6 +57,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     MailController(services: services).register(on: router)
     SalesController(services: services).register(on: router)
     ReportsController(services: services).register(on: router)
+    ConsoleController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

@@ -5,7 +5,7 @@ struct Trellis: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "A self-hostable lead-nurturing engine.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Keys.self, Import.self, Export.self, Workflow.self, Simulate.self, Mail.self, Bench.self, Inbound.self, Scoring.self, Report.self])
+        subcommands: [Serve.self, Demo.self, Migrate.self, Keys.self, Import.self, Export.self, Workflow.self, Simulate.self, Mail.self, Bench.self, Inbound.self, Scoring.self, Report.self, Users.self])
 }
 
 /// The `--db` option every command that touches the store takes.

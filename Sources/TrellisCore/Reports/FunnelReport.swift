@@ -89,7 +89,7 @@ public struct FunnelReport: Sendable, Equatable {
         }
 
         mutating func add(_ row: FunnelRow, until end: Timestamp) {
-            func within(_ time: Timestamp?) -> Timestamp? { time.flatMap { $0 < end ? $0 : nil } }
+            func within(_ time: Timestamp?) -> Timestamp? { time.flatMap { $0 <= end ? $0 : nil } }
             func days(_ from: Timestamp, _ to: Timestamp) -> Double { Double(to.millisecondsSinceEpoch - from.millisecondsSinceEpoch) / 86_400_000 }
             captured += 1
             if let at = within(row.reachedStage(.mql)) {
@@ -128,7 +128,7 @@ public struct FunnelReport: Sendable, Equatable {
     public var current: Period
     public var prior: Period
 
-    /// Leads captured in [from, to), followed up to `asOf` (the report's "now").
+    /// Leads captured in [from, to), followed up to and including `asOf` (the report's "now").
     public init(rows: [FunnelRow], from: Timestamp, to: Timestamp, by dimension: Dimension = .total, asOf: Timestamp? = nil) {
         self.dimension = dimension
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch

@@ -367,6 +367,26 @@ extension SQLiteStore {
                     CREATE INDEX funnel_contacts_captured ON funnel_contacts(captured_at);
                     """)
         }
+        migrator.registerMigration("v8-console") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE users (
+                        email_lower TEXT PRIMARY KEY,
+                        email TEXT NOT NULL,
+                        name TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        password TEXT NOT NULL,
+                        created_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE TABLE sessions (
+                        token_hash TEXT PRIMARY KEY,
+                        email_lower TEXT NOT NULL,
+                        csrf TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,117 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import TrellisCore
+import TrellisServer
+import TrellisStore
+
+/// The console through its HTTP surface: sign-in, sessions, CSRF, pages and a decision.
+@Suite struct ConsoleTests {
+    static let password = "correct horse battery staple"
+
+    func cookie(_ response: TestResponse, _ name: String) -> String? {
+        response.headers[values: .setCookie].first { $0.hasPrefix(name + "=") }.map { String($0.dropFirst(name.count + 1).prefix { $0 != ";" }) }
+    }
+
+    /// Signs in; returns the session cookie header value and the CSRF token of the forms.
+    func signIn(_ client: some TestClientProtocol, email: String) async throws -> (cookie: String, csrf: String) {
+        var loginCSRF = ""
+        try await client.execute(uri: "/console/login", method: .get) { response in
+            loginCSRF = self.cookie(response, "trellis_login") ?? ""
+            #expect(response.body.text.contains("name=\"csrf\" value=\"\(loginCSRF)\""))
+        }
+        var session = ""
+        let form = "csrf=\(loginCSRF)&email=\(email.replacingOccurrences(of: "@", with: "%40"))&password=\(Self.password.replacingOccurrences(of: " ", with: "+"))"
+        try await client.execute(
+            uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "trellis_login=\(loginCSRF)"],
+            body: ByteBuffer(string: form)
+        ) { response in
+            #expect(response.status == .seeOther && response.headers[.location] == "/console/dashboard")
+            let set = response.headers[values: .setCookie].first { $0.hasPrefix("trellis_session=") } ?? ""
+            #expect(set.contains("HttpOnly") && set.contains("SameSite=Lax"))
+            session = self.cookie(response, "trellis_session") ?? ""
+        }
+        var csrf = ""
+        try await client.execute(uri: "/console/dashboard", method: .get, headers: [.cookie: "trellis_session=\(session)"]) { response in
+            #expect(response.status == .ok)
+            csrf = String(response.body.text.components(separatedBy: "name=\"csrf\" value=\"").dropFirst().first?.prefix { $0 != "\"" } ?? "")
+        }
+        return ("trellis_session=\(session)", csrf)
+    }
+
+    @Test func signInShowsThePagesAndTheQueueDecides() async throws {
+        let fixture = try await SalesFixture()
+        let store = fixture.store
+        try await store.saveUser(ConsoleUser(email: "lena@acme.example", name: "Lena Vogel", role: .sales, passwordHash: try Passwords.hash(Self.password)))
+        try await store.saveUser(ConsoleUser(email: "rita@acme.example", name: "Rita Read", role: .read, passwordHash: try Passwords.hash(Self.password)))
+        let id = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        _ = try await fixture.sales.drain()
+        let handoff = try #require(try await store.handoffs(status: .open, owner: nil, contactId: id, limit: 1).first)
+        try await fixture.mail.server.app.test(.router) { client in
+            // Not signed in: every page sends you to the sign-in form.
+            try await client.execute(uri: "/console/contacts", method: .get) { #expect($0.status == .seeOther && $0.headers[.location] == "/console/login") }
+            // A wrong password and a missing login token are refused.
+            try await client.execute(
+                uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "trellis_login=abc"],
+                body: ByteBuffer(string: "csrf=abc&email=lena%40acme.example&password=nope")
+            ) { response in
+                #expect(response.status == .unauthorized && response.body.text.contains("The email or the password is wrong."))
+            }
+            try await client.execute(
+                uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
+                body: ByteBuffer(string: "csrf=abc&email=lena%40acme.example&password=\(Self.password)")
+            ) { #expect($0.status == .forbidden) }
+
+            let lena = try await self.signIn(client, email: "lena@acme.example")
+            try await client.execute(uri: "/console/dashboard", method: .get, headers: [.cookie: lena.cookie]) { response in
+                let html = response.body.text
+                #expect(html.contains("<svg role=\"img\" aria-label=\"Funnel\""))
+                #expect(html.contains("data-metric=\"captured\">1<") && html.contains("data-metric=\"mql\">1<"))
+                #expect(response.headers[.init("Content-Security-Policy")!]?.contains("default-src 'self'") == true)
+            }
+            try await client.execute(uri: "/console/contacts?q=ada%40example.com", method: .get, headers: [.cookie: lena.cookie]) { response in
+                #expect(response.body.text.contains("<a href=\"/console/contacts/\(id)\">ada@example.com</a>"))
+            }
+            try await client.execute(uri: "/console/contacts/\(id)", method: .get, headers: [.cookie: lena.cookie]) { response in
+                let html = response.body.text
+                #expect(html.contains("data-field=\"stage\">mql<") && html.contains("Handed Off") && html.contains("form_checkbox"))
+            }
+            try await client.execute(uri: "/console/handoffs", method: .get, headers: [.cookie: lena.cookie]) { response in
+                #expect(response.body.text.contains("action=\"/console/handoffs/\(handoff.id)\""))
+            }
+            // A decision without the CSRF token is refused; with it, the lead is accepted.
+            try await client.execute(
+                uri: "/console/handoffs/\(handoff.id)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: lena.cookie],
+                body: ByteBuffer(string: "action=accept")
+            ) { #expect($0.status == .forbidden) }
+            try await client.execute(
+                uri: "/console/handoffs/\(handoff.id)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: lena.cookie],
+                body: ByteBuffer(string: "csrf=\(lena.csrf)&action=accept")
+            ) { #expect($0.status == .seeOther && $0.headers[.location] == "/console/handoffs?done=accepted") }
+            // A read-only user sees the queue but cannot decide.
+            let rita = try await self.signIn(client, email: "rita@acme.example")
+            try await client.execute(
+                uri: "/console/handoffs/\(handoff.id)", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: rita.cookie],
+                body: ByteBuffer(string: "csrf=\(rita.csrf)&action=recycle")
+            ) { #expect($0.status == .forbidden) }
+            // Signing out ends the session.
+            try await client.execute(
+                uri: "/console/logout", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: lena.cookie],
+                body: ByteBuffer(string: "csrf=\(lena.csrf)")
+            ) { #expect($0.status == .seeOther) }
+            try await client.execute(uri: "/console/dashboard", method: .get, headers: [.cookie: lena.cookie]) { #expect($0.status == .seeOther) }
+        }
+        #expect(try await store.contact(id: id)?.stage == .sal)
+    }
+
+    @Test func passwordsAreScryptAndCheckedExactly() throws {
+        let hash = try Passwords.hash(Self.password)
+        #expect(hash.hasPrefix("scrypt$32768$8$1$") && !hash.contains(Self.password))
+        #expect(Passwords.verify(Self.password, against: hash))
+        #expect(!Passwords.verify(Self.password + " ", against: hash) && !Passwords.verify(Self.password, against: "plain"))
+        #expect(Passwords.problem("short") != nil && Passwords.problem(Self.password) == nil)
+    }
+}
