@@ -82,11 +82,11 @@ def test_keys_create_prints_the_key_last(workdir):
 
 def test_demo_serves_a_seeded_store(workdir):
     port = free_port()
-    process = subprocess.Popen([BIN, "demo", "--port", str(port), "--db", os.path.join(workdir, "demo.db")],
+    process = subprocess.Popen([BIN, "demo", "--port", str(port), "--db", os.path.join(workdir, "demo.db"), "--contacts", "600", "--days", "30"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:
         banner = ""
-        deadline = time.time() + 60
+        deadline = time.time() + 180
         while "Press Ctrl-C" not in banner and time.time() < deadline:
             line = process.stdout.readline()
             if not line:

@@ -18,7 +18,7 @@ def test_readme_curl_examples_work_as_written(workdir):
     examples = readme_examples()
     assert len(examples) >= 4
     port = free_port()
-    demo = subprocess.Popen([BIN, "demo", "--port", str(port), "--db", os.path.join(workdir, "demo.db")],
+    demo = subprocess.Popen([BIN, "demo", "--port", str(port), "--db", os.path.join(workdir, "demo.db"), "--contacts", "300", "--days", "30"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT)
     try:
         exports = None

@@ -153,6 +153,7 @@ struct ConsoleController {
         values["days"] = days
         values["from"] = String(from.iso8601.prefix(10))
         values["to"] = String(to.adding(days: -1).iso8601.prefix(10))
+        values["toExclusive"] = String(to.iso8601.prefix(10))
         values["chart"] = Self.funnelChart(stages.map { ($0.1, $0.2, $0.3) })
         return render("dashboard", values)
     }

@@ -7,6 +7,7 @@ enum ConsoleTemplates {
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{title}} · Trellis</title>
+        <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%230969da'/%3E%3C/svg%3E">
         <style>
         :root{--ink:#1b1f24;--muted:#57606a;--line:#d0d7de;--accent:#0969da;--bg:#f6f8fa}
         *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--ink);background:#fff}
@@ -22,7 +23,8 @@ enum ConsoleTemplates {
         button.secondary{background:#fff;color:var(--ink);border:1px solid var(--line)}
         input,select{font:inherit;padding:.4rem;border:1px solid var(--muted);border-radius:4px}
         .error{color:#a40e26;border-left:4px solid #a40e26;padding-left:.75rem}.muted{color:var(--muted)}
-        @media (max-width:40rem){th:nth-child(n+4),td:nth-child(n+4){display:none}header{padding:.5rem}}
+        td,th{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
+        @media (max-width:40rem){header{padding:.5rem}table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.15rem 0}select{max-width:100%}}
         </style></head>
         <body>
         <header><strong>Trellis</strong>
@@ -59,7 +61,7 @@ enum ConsoleTemplates {
         {{> head}}
         <h1>Dashboard</h1>
         <p class="muted">Leads captured {{from}} – {{to}}, beside the {{days}} days before.</p>
-        <div class="cards">
+        <div class="cards" data-from="{{from}}" data-to="{{toExclusive}}">
         {{#cards}}<div class="card"><div>{{label}}</div><div class="n" data-metric="{{key}}">{{value}}</div><div class="p">prior {{prior}}</div></div>{{/cards}}
         </div>
         <h2>Funnel</h2>

@@ -21,7 +21,20 @@ public struct DemoSeeder {
         public var contacts: Int
     }
 
+    /// Ingests the whole history at once (the demo replays it instead: ``DemoSimulation``).
     public func seed(_ store: any Store, now: Timestamp) async throws -> Summary {
+        let messages = self.messages(now: now)
+        var stored = 0
+        for start in stride(from: 0, to: messages.count, by: 500) {
+            let outcome = try await store.ingest([IngestBatch(source: "demo", receivedAt: now, messages: Array(messages[start..<min(start + 500, messages.count)]))])
+            stored += outcome[0].stored
+        }
+        let count = try await store.contacts(ContactQuery(limit: 100_000)).count
+        return Summary(messages: stored, contacts: count)
+    }
+
+    /// Every lead's history over the 90 days before `now`, with consent evidence on the sign-ups.
+    public func messages(now: Timestamp) -> [IngestMessage] {
         var random = SplitMix64(seed: seed)
         let companies = (0..<accounts).map { index in DemoCompany(index: index, random: &random) }
         var messages: [TrackingMessage] = []
@@ -30,16 +43,9 @@ public struct DemoSeeder {
             let company = companies[Int(random.next() % UInt64(companies.count))]
             messages += journey(person: person, company: company, now: now, random: &random, consents: &consents)
         }
-        var stored = 0
-        for start in stride(from: 0, to: messages.count, by: 500) {
-            let chunk = messages[start..<min(start + 500, messages.count)].map { message in
-                IngestMessage(message, consent: consents[message.messageId], stage: message.type == .identify ? .lead : nil)
-            }
-            let outcome = try await store.ingest([IngestBatch(source: "demo", receivedAt: now, messages: chunk)])
-            stored += outcome[0].stored
+        return messages.map { message in
+            IngestMessage(message, consent: consents[message.messageId], stage: message.type == .identify ? .lead : nil)
         }
-        let count = try await store.contacts(ContactQuery(limit: 100_000)).count
-        return Summary(messages: stored, contacts: count)
     }
 
     func journey(person: Int, company: DemoCompany, now: Timestamp, random: inout SplitMix64, consents: inout [String: ConsentRecord]) -> [TrackingMessage] {
@@ -95,7 +101,9 @@ public struct DemoSeeder {
                 traits: ["name": .string(company.name), "industry": .string(company.industry), "employees": .int(Int64(company.employees)), "domain": .string(company.domain)],
                 originalTimestamp: identifyAt))
         // Later behaviour: some nurture engagement, intent for a few.
-        let engagement = Int(random.next() % 8)
+        // Most leads download something and drift off; a few keep coming back.
+        let intensity = random.next() % 100
+        let engagement = intensity < 45 ? 0 : intensity < 70 ? 1 : intensity < 87 ? 2 + Int(random.next() % 2) : 4 + Int(random.next() % 4)
         for step in 0..<engagement {
             let roll = random.next() % 100
             let when = at(Int64(1 + random.next() % 5) * 86_400_000)

@@ -16,7 +16,10 @@ public final class SQLiteStore: Store {
     private let checkpoints: CheckpointScheduler
 
     /// Opens (creating if needed) the database file at `path`. Call ``migrate()`` before use.
-    public init(path: String) throws {
+    /// `durable: false` skips the fsync of each commit (`synchronous=OFF`): only for stores that
+    /// are thrown away and rebuilt, such as the demo's, where a replay commits tens of thousands
+    /// of small transactions.
+    public init(path: String, durable: Bool = true) throws {
         var configuration = Configuration()
         // While a checkpoint briefly holds the write lock, retry every 200 µs (for up to 10 s).
         // SQLite's own timeout handler sleeps in growing steps of up to 100 ms, so the writer
@@ -28,7 +31,7 @@ public final class SQLiteStore: Store {
             // random: each costs a page of WAL bytes, so smaller pages cut the write volume. Measured
             // with `trellis bench`: 4 KiB ~42k events/s p99 ~65 ms, 2 KiB ~52k, 1 KiB ~55k p99 ~47 ms.
             try db.execute(sql: "PRAGMA page_size = 1024")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
             // A 64 MiB page cache for the writer: the hot index pages of a growing event log stay in
             // memory, and memory stays bounded (no mmap, whose pages would grow the resident size
