@@ -95,12 +95,7 @@ struct Demo: AsyncParsableCommand {
         defer { sending.cancel() }
         let selling = Task { await services.sales.run() }
         defer { selling.cancel() }
-        let rolling = Task {
-            while !Task.isCancelled {
-                _ = try? await store.refreshFunnel(limit: 50_000)
-                try? await Task.sleep(for: .seconds(2))
-            }
-        }
+        let rolling = ReportRollup.follow(store)
         defer { rolling.cancel() }
         let contactCount = try await store.contacts(ContactQuery(limit: 1_000_000)).count
         let segmentSummary = try await store.segments().map { "\($0.definition.name) \($0.memberCount)" }.joined(separator: ", ")

@@ -43,13 +43,7 @@ struct Serve: AsyncParsableCommand {
         defer { selling?.cancel() }
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
-        // The reports' rollup follows the event log.
-        let rolling = Task {
-            while !Task.isCancelled {
-                _ = try? await opened.refreshFunnel(limit: 50_000)
-                try? await Task.sleep(for: .seconds(2))
-            }
-        }
+        let rolling = ReportRollup.follow(opened)
         defer { rolling.cancel() }
         let watching = workflowFolders.isEmpty ? nil : Task { await WorkflowWatcher(folders: workflowFolders, templates: settings.content, services: services).run() }
         defer { watching?.cancel() }
@@ -58,6 +52,19 @@ struct Serve: AsyncParsableCommand {
             fflush(nil)
         }
         try await app.runService()
+    }
+}
+
+enum ReportRollup {
+    /// The reports' rollup follows the event log, every 2 s (reports also bring it up to date
+    /// before they answer).
+    static func follow(_ store: any Store) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                _ = try? await store.refreshFunnel(limit: 50_000)
+                try? await Task.sleep(for: .seconds(2))
+            }
+        }
     }
 }
 

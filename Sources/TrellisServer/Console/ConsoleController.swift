@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -51,7 +50,8 @@ struct ConsoleController {
         return (0..<4).map { _ in String(format: "%016llx", random.next()) }.joined()
     }
 
-    static func digest(_ token: String) -> String { SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined() }
+    /// Session tokens are kept as API keys are: their SHA-256.
+    static func digest(_ token: String) -> String { APIKeys.hash(token) }
 
     func secureFlag() async -> String {
         (await services.mail.setup?.baseURL.hasPrefix("https://") ?? false) ? "; Secure" : ""

@@ -27,7 +27,9 @@ public final class DemoOutbox: MailTransport {
     public init() {}
 
     public func deliver(_ envelope: SMTPSession.Envelope) async -> Result<SMTPReply, SMTPFailure> {
-        if let line = envelope.data.split(separator: "\r\n", omittingEmptySubsequences: false).first(where: { $0.lowercased().hasPrefix("message-id:") }) {
+        // Only the header block: it ends at the first empty line.
+        let headers = envelope.data.split(separator: "\r\n", omittingEmptySubsequences: false).lazy.prefix { !$0.isEmpty }
+        if let line = headers.first(where: { $0.lowercased().hasPrefix("message-id:") }) {
             let id = String(line.dropFirst("message-id:".count)).trimmed
             delivered.withLock { $0.append(id) }
         }
