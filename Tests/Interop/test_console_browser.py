@@ -124,6 +124,24 @@ def test_console_in_a_browser(demo, browser):
         browser.get(href)
         check_page(browser, session, base, f"03-page-{index}-{label.lower().replace(' ', '-')}")
 
+    # A workflow's graph and a template's preview, from their lists.
+    for list_path, name in [("/console/workflows", "04-workflow"), ("/console/content", "04-template")]:
+        browser.get(base + list_path)
+        browser.find_element(By.CSS_SELECTOR, "main table a").click()
+        check_page(browser, session, base, name)
+
+    # The rule editor counts who a rule matches; the count is the API's preview.
+    browser.get(base + "/console/segments")
+    editor = browser.find_element(By.ID, "rule")
+    editor.clear()
+    editor.send_keys("match:\n  trait: country\n  in: [DE, US]\n")
+    browser.find_element(By.CSS_SELECTOR, "main form button").click()
+    WebDriverWait(browser, 10).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-field=matching]"))
+    api = requests.post(base + "/api/v1/segments/preview", json={"match": {"trait": "country", "in": ["DE", "US"]}},
+                        headers={"Authorization": "Bearer " + demo["admin"]}, timeout=10).json()
+    assert browser.find_element(By.CSS_SELECTOR, "[data-field=matching]").text == str(api["matching"]), api
+    check_page(browser, session, base, "04-segment-preview")
+
     # Contacts: a search and a contact's page.
     browser.get(base + "/console/contacts")
     first = browser.find_element(By.CSS_SELECTOR, "main table a")
@@ -153,7 +171,8 @@ def test_console_in_a_browser(demo, browser):
 
     # Phone width: nothing runs off the side of the screen.
     browser.set_window_size(390, 844)
-    for path in ["/console/dashboard", "/console/contacts", "/console/handoffs"]:
+    for _, href in pages:
+        path = urlparse(href).path
         browser.get(base + path)
         overflow = browser.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{path} is {overflow}px too wide at phone width"

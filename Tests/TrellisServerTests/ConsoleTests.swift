@@ -107,6 +107,69 @@ import TrellisStore
         #expect(try await store.contact(id: id)?.stage == .sal)
     }
 
+    @Test func marketingPagesShowTheStoreAndChangeOnlyWithARole() async throws {
+        let fixture = try await SalesFixture()
+        let store = fixture.store
+        try await store.saveUser(ConsoleUser(email: "mia@acme.example", name: "Mia Marketer", role: .marketer, passwordHash: try Passwords.hash(Self.password)))
+        try await store.saveUser(ConsoleUser(email: "rita@acme.example", name: "Rita Read", role: .read, passwordHash: try Passwords.hash(Self.password)))
+        let ada = try await fixture.mail.lead("u1", email: "ada@example.com")
+        _ = try await fixture.mail.lead("u2", email: "bob@example.com")
+        _ = try await store.updateContact(id: ada, ContactPatch(traits: ["country": "DE"]), at: fixture.clock.now(), actor: "test")
+        let workflow = try WorkflowDefinition(
+            json: try JSONValue(jsonText: #"{"workflow": "hot", "trigger": {"event": "Demo Requested"}, "steps": [{"send": {"email": "demo-offer"}}, {"wait": "2d"}, {"handoff": {"reason": "Asked for a demo"}}]}"#))
+        _ = try await store.saveWorkflow(workflow, status: .published, at: fixture.clock.now())
+        let services = fixture.mail.server.services
+        try await services.workflows.reload()
+        _ = try await store.ingest([
+            IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: [IngestMessage(TrackingMessage(type: .track, messageId: "d1", userId: "u1", name: "Demo Requested"))])
+        ])
+        _ = try await services.qualify.drain()
+        _ = try await services.workflows.drain()
+        try await fixture.mail.server.app.test(.router) { client in
+            let mia = try await self.signIn(client, email: "mia@acme.example")
+            func page(_ uri: String) async throws -> String {
+                try await client.execute(uri: uri, method: .get, headers: [.cookie: mia.cookie]) { response in
+                    #expect(response.status == .ok, "\(uri)")
+                    return response.body.text
+                }
+            }
+            func post(_ uri: String, _ form: String, cookie: String? = nil) async throws -> TestResponse {
+                try await client.execute(
+                    uri: uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie ?? mia.cookie], body: ByteBuffer(string: form)
+                ) { $0 }
+            }
+            // The rule editor counts without saving; a broken rule names its line.
+            let rule = "match:%0A  trait: country%0A  eq: DE%0A"
+            var answer = try await post("/console/segments/preview", "csrf=\(mia.csrf)&rule=\(rule)")
+            #expect(answer.status == .ok && answer.body.text.contains("data-field=\"matching\">1</strong> of 2 contacts match"))
+            #expect(answer.body.text.contains("<a href=\"/console/contacts/\(ada)\">"))
+            answer = try await post("/console/segments/preview", "csrf=\(mia.csrf)&rule=match:%0A  trait: country%0A  within: soon%0A")
+            #expect(answer.status == .unprocessableContent && answer.body.text.contains("role=\"alert\">line 3: match.within: unknown operator"))
+            #expect(try await post("/console/segments/preview", "rule=\(rule)").status == .forbidden)
+            #expect(try await store.segments().isEmpty)
+            // The workflow's steps carry their counts; pausing and publishing need the role.
+            let graph = try await page("/console/workflows/hot")
+            #expect(graph.contains(">trigger: event Demo Requested</text>") && graph.contains(">enter 1</text>") && graph.contains(">send 1</text>"))
+            #expect(graph.contains(">send demo-offer</text>") && graph.contains("data-field=\"status\">published<"))
+            #expect(try await page("/console/workflows").contains("<a href=\"/console/workflows/hot\">hot</a> v1"))
+            let rita = try await self.signIn(client, email: "rita@acme.example")
+            #expect(try await post("/console/workflows/hot/status", "csrf=\(rita.csrf)&status=paused", cookie: rita.cookie).status == .forbidden)
+            #expect(try await post("/console/workflows/hot/status", "csrf=\(mia.csrf)&status=archived").status == .badRequest)
+            #expect(try await post("/console/workflows/hot/status", "csrf=\(mia.csrf)&status=paused").status == .seeOther)
+            #expect(try await store.workflowVersions().last?.status == .paused)
+            // Content renders for a contact, as the API's preview does.
+            let preview = try await page("/console/content/demo-offer?contact=\(ada)")
+            #expect(preview.contains("data-field=\"subject\">") && preview.contains("Ada"))
+            #expect(try await page("/console/content").contains("<a href=\"/console/content/demo-offer\">demo-offer</a>"))
+            // Reports: the funnel by source is the API's; settings show key prefixes, never a secret.
+            let reports = try await page("/console/reports")
+            #expect(reports.contains("<td>forms</td><td>2</td>") && reports.contains("Influenced pipeline"))
+            let (key, record) = try await APIKeys.create(in: store, name: "site", role: .write, at: fixture.clock.now())
+            let settings = try await page("/console/settings")
+            #expect(settings.contains("<code>\(record.prefix)…</code>") && !settings.contains(key) && settings.contains("Postal address"))
+        }
+    }
+
     @Test func passwordsAreScryptAndCheckedExactly() throws {
         let hash = try Passwords.hash(Self.password)
         #expect(hash.hasPrefix("scrypt$32768$8$1$") && !hash.contains(Self.password))

@@ -47,22 +47,10 @@ extension ReportsController {
         guard let record = try await services.store.workflowVersions().last(where: { $0.name == name }) else {
             throw APIError.notFound("workflow '\(name)' does not exist")
         }
-        var goal = request.uri.queryParameters["goal"].map(String.init)
-        if goal == nil {
-            for rule in record.definition.exitWhen {
-                if case .event(let condition) = rule {
-                    goal = condition.name
-                    break
-                }
-            }
-        }
-        guard let goal, !goal.isEmpty else {
+        guard let (goal, report) = try await FunnelReporting.experiment(store: services.store, record, goal: request.uri.queryParameters["goal"].map(String.init))
+        else {
             throw APIError(.badRequest, code: "missing_parameter", message: "name the goal event (goal=Demo Booked): the workflow has no exit_when event", field: "goal")
         }
-        let rows = try await services.store.experimentArms(workflow: name, goalEvent: goal)
-        let arms = rows.filter { $0.arm != "holdout" }.map { ExperimentReport.Arm(name: $0.arm, entered: $0.entered, converted: $0.converted) }
-        let holdout = rows.first { $0.arm == "holdout" }.map { ExperimentReport.Arm(name: "holdout", entered: $0.entered, converted: $0.converted) }
-        let report = ExperimentReport(arms: arms, holdout: holdout)
         func arm(_ arm: ExperimentReport.Arm) -> JSONValue {
             [
                 "name": .string(arm.name), "entered": .int(Int64(arm.entered)), "converted": .int(Int64(arm.converted)),
@@ -93,17 +81,8 @@ extension ReportsController {
             throw APIError(
                 .badRequest, code: "invalid_parameter", message: "model must be \(Attribution.Model.allCases.map(\.rawValue).joined(separator: ", "))", field: "model")
         }
-        while try await services.store.refreshFunnel(limit: 50_000) == 50_000 {}
-        var credit: [String: Double] = [:]
-        var total = 0.0, unattributed = 0.0
-        for lead in try await services.store.attributionInputs() {
-            total += lead.value
-            if lead.touches.isEmpty { unattributed += lead.value }
-            for (touch, value) in Attribution.credit(touches: lead.touches, value: lead.value, model: model) { credit[touch, default: 0] += value }
-        }
-        let items: [JSONValue] = credit.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map {
-            ["touch": .string($0.key), "pipeline": FunnelReporting.rounded($0.value, 100)]
-        }
+        let (total, unattributed, credit) = try await FunnelReporting.attribution(store: services.store, model: model)
+        let items: [JSONValue] = credit.map { ["touch": .string($0.touch), "pipeline": FunnelReporting.rounded($0.pipeline, 100)] }
         return JSONResponse.make([
             "model": .string(model.rawValue), "influencedPipeline": FunnelReporting.rounded(total, 100),
             "unattributed": FunnelReporting.rounded(unattributed, 100), "items": .array(items),
@@ -122,6 +101,39 @@ public enum FunnelReporting {
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
         let rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
         return FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: asOf)
+    }
+
+    /// A workflow's split results against `goal`, by default its first `exit_when` event; nil when
+    /// there is no goal to measure.
+    static func experiment(store: any Store, _ record: WorkflowRecord, goal given: String?) async throws -> (goal: String, report: ExperimentReport)? {
+        var goal = given
+        if goal == nil {
+            for rule in record.definition.exitWhen {
+                if case .event(let condition) = rule {
+                    goal = condition.name
+                    break
+                }
+            }
+        }
+        guard let goal, !goal.isEmpty else { return nil }
+        let rows = try await store.experimentArms(workflow: record.name, goalEvent: goal)
+        let arms = rows.filter { $0.arm != "holdout" }.map { ExperimentReport.Arm(name: $0.arm, entered: $0.entered, converted: $0.converted) }
+        let holdout = rows.first { $0.arm == "holdout" }.map { ExperimentReport.Arm(name: "holdout", entered: $0.entered, converted: $0.converted) }
+        return (goal, ExperimentReport(arms: arms, holdout: holdout))
+    }
+
+    /// Influenced pipeline credited to touches, largest first.
+    static func attribution(store: any Store, model: Attribution.Model) async throws -> (total: Double, unattributed: Double, credit: [(touch: String, pipeline: Double)]) {
+        while try await store.refreshFunnel(limit: 50_000) == 50_000 {}
+        var credit: [String: Double] = [:]
+        var total = 0.0, unattributed = 0.0
+        for lead in try await store.attributionInputs() {
+            total += lead.value
+            if lead.touches.isEmpty { unattributed += lead.value }
+            for (touch, value) in Attribution.credit(touches: lead.touches, value: lead.value, model: model) { credit[touch, default: 0] += value }
+        }
+        let sorted = credit.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map { (touch: $0.key, pipeline: $0.value) }
+        return (total, unattributed, sorted)
     }
 
     static func rounded(_ value: Double?, _ places: Double = 1000) -> JSONValue {

@@ -24,6 +24,7 @@ struct ConsoleController {
         router.get("console/contacts/:id", use: contact)
         router.get("console/handoffs", use: handoffs)
         router.post("console/handoffs/:id", use: decide)
+        registerPages(on: router)
     }
 
     // MARK: Sessions

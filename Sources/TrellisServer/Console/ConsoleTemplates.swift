@@ -22,6 +22,8 @@ enum ConsoleTemplates {
         button{background:var(--accent);color:#fff;border:0;border-radius:4px;padding:.45rem .9rem;font:inherit;cursor:pointer}
         button.secondary{background:#fff;color:var(--ink);border:1px solid var(--line)}
         input,select{font:inherit;padding:.4rem;border:1px solid var(--muted);border-radius:4px}
+        textarea{font:13px/1.4 ui-monospace,monospace;width:100%;padding:.4rem;border:1px solid var(--muted);border-radius:4px}
+        pre{background:var(--bg);padding:.75rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}
         .error{color:#a40e26;border-left:4px solid #a40e26;padding-left:.75rem}.muted{color:var(--muted)}
         td,th{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
         @media (max-width:40rem){header{padding:.5rem}table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.15rem 0}select{max-width:100%}}
@@ -31,7 +33,12 @@ enum ConsoleTemplates {
         {{#user}}<nav aria-label="Main"><ul>
         <li><a href="/console/dashboard"{{#nav.dashboard}} aria-current="page"{{/nav.dashboard}}>Dashboard</a></li>
         <li><a href="/console/contacts"{{#nav.contacts}} aria-current="page"{{/nav.contacts}}>Contacts</a></li>
+        <li><a href="/console/segments"{{#nav.segments}} aria-current="page"{{/nav.segments}}>Segments</a></li>
+        <li><a href="/console/workflows"{{#nav.workflows}} aria-current="page"{{/nav.workflows}}>Workflows</a></li>
+        <li><a href="/console/content"{{#nav.content}} aria-current="page"{{/nav.content}}>Content</a></li>
         <li><a href="/console/handoffs"{{#nav.handoffs}} aria-current="page"{{/nav.handoffs}}>Sales queue</a></li>
+        <li><a href="/console/reports"{{#nav.reports}} aria-current="page"{{/nav.reports}}>Reports</a></li>
+        <li><a href="/console/settings"{{#nav.settings}} aria-current="page"{{/nav.settings}}>Settings</a></li>
         </ul></nav>
         <span class="who">{{user.name}} ({{user.role}})</span>
         <form method="post" action="/console/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button class="secondary" type="submit">Sign out</button></form>{{/user}}
@@ -122,9 +129,131 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
+    static let segments = """
+        {{> head}}
+        <h1>Segments</h1>
+        <table><thead><tr><th scope="col">Segment</th><th scope="col">Members</th><th scope="col">Description</th><th scope="col">Updated</th></tr></thead><tbody>
+        {{#segments}}<tr><td>{{name}}</td><td data-segment="{{name}}">{{members}}{{#computing}} ({{computing}}){{/computing}}</td><td>{{description}}</td><td>{{updated}}</td></tr>{{/segments}}
+        {{^segments}}<tr><td colspan="4">No segments yet.</td></tr>{{/segments}}
+        </tbody></table>
+        <h2>Try a rule</h2>
+        <p class="muted">Counts who the rule matches now; nothing is saved. The rule language is in docs/rules.md.</p>
+        <form method="post" action="/console/segments/preview"><input type="hidden" name="csrf" value="{{csrf}}">
+        <p><label for="rule">Rule (YAML)</label><br><textarea id="rule" name="rule" rows="12" spellcheck="false">{{rule}}</textarea></p>
+        <p><button type="submit">Count</button></p></form>
+        {{#problem}}<p class="error" role="alert">{{problem}}</p>{{/problem}}
+        {{#preview}}<p role="status"><strong data-field="matching">{{matching}}</strong> of {{contacts}} contacts match.
+        {{#sample}}<a href="/console/contacts/{{id}}">#{{id}}</a> {{/sample}}</p>{{/preview}}
+        {{> foot}}
+        """
+
+    static let workflows = """
+        {{> head}}
+        <h1>Workflows</h1>
+        <table><thead><tr><th scope="col">Workflow</th><th scope="col">Status</th><th scope="col">Trigger</th><th scope="col">Entered</th><th scope="col">Waiting</th></tr></thead><tbody>
+        {{#workflows}}<tr><td><a href="/console/workflows/{{name}}">{{name}}</a> v{{version}}</td><td>{{status}}</td><td>{{trigger}}</td><td>{{entered}}</td><td>{{waiting}}</td></tr>{{/workflows}}
+        {{^workflows}}<tr><td colspan="5">No workflows yet.</td></tr>{{/workflows}}
+        </tbody></table>
+        {{> foot}}
+        """
+
+    static let workflow = """
+        {{> head}}
+        <h1>{{name}}</h1>
+        <p>Version {{version}}, <strong data-field="status">{{status}}</strong></p>
+        {{#canEdit}}<form method="post" action="/console/workflows/{{name}}/status"><input type="hidden" name="csrf" value="{{csrf}}">
+        {{#publish}}<button type="submit" name="status" value="published">Publish</button>{{/publish}}{{#pause}}<button class="secondary" type="submit" name="status" value="paused">Pause</button>{{/pause}}</form>{{/canEdit}}
+        <h2>Steps</h2>
+        <figure>{{{graph}}}<figcaption class="muted">Each step with what happened there (sends, waits, exits by reason).</figcaption></figure>
+        {{#experiment}}<h2>Split results</h2><p>Goal: {{goal}}</p>
+        <table><thead><tr><th scope="col">Variant</th><th scope="col">Entered</th><th scope="col">Reached the goal</th><th scope="col">Rate</th><th scope="col">95 % interval</th></tr></thead><tbody>
+        {{#arms}}<tr><td>{{name}}</td><td>{{entered}}</td><td>{{converted}}</td><td>{{rate}}</td><td>{{interval}}</td></tr>{{/arms}}
+        </tbody></table>{{/experiment}}
+        <h2>Definition</h2>
+        <pre>{{source}}</pre>
+        {{> foot}}
+        """
+
+    static let content = """
+        {{> head}}
+        <h1>Content</h1>
+        {{#noContent}}<p>Email is not set up: start the server with a content library (docs/email.md).</p>{{/noContent}}
+        <table><thead><tr><th scope="col">Template</th><th scope="col">Kind</th><th scope="col">Topic</th></tr></thead><tbody>
+        {{#templates}}<tr><td><a href="/console/content/{{name}}">{{name}}</a></td><td>{{kind}}</td><td>{{topic}}</td></tr>{{/templates}}
+        </tbody></table>
+        {{> foot}}
+        """
+
+    static let template = """
+        {{> head}}
+        <h1>{{name}}</h1>
+        <form method="get" action="/console/content/{{name}}"><label for="contact">Preview for contact id</label> <input id="contact" name="contact" inputmode="numeric" value="{{contactId}}"> <button type="submit">Preview</button></form>
+        <p class="muted">As {{email}} would get it.</p>
+        {{#problem}}<p class="error" role="alert">{{problem}}</p>{{/problem}}
+        {{^problem}}<h2>Subject</h2><p data-field="subject">{{subject}}</p>
+        {{#preheader}}<p class="muted">{{preheader}}</p>{{/preheader}}
+        <h2>Text</h2><pre>{{text}}</pre>
+        <details><summary>HTML source</summary><pre>{{html}}</pre></details>{{/problem}}
+        {{> foot}}
+        """
+
+    static let reports = """
+        {{> head}}
+        <h1>Reports</h1>
+        <p class="muted">Leads captured {{from}} – {{to}}; the same figures as /api/v1/reports.</p>
+        <h2>By source</h2>
+        <table><thead><tr><th scope="col">Source</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
+        {{#bySource}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/bySource}}
+        </tbody></table>
+        <h2>Cohorts by capture week</h2>
+        <table><thead><tr><th scope="col">Week of</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
+        {{#byWeek}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byWeek}}
+        </tbody></table>
+        <h2>Influenced pipeline</h2>
+        <p>{{#models}}{{#current}}<strong>{{name}}</strong>{{/current}}{{^current}}<a href="/console/reports?model={{name}}">{{name}}</a>{{/current}} {{/models}}</p>
+        {{#attribution}}<p>Pipeline <strong data-field="influenced">{{total}}</strong>, of which without a touch: {{unattributed}}</p>
+        <table><thead><tr><th scope="col">Touch</th><th scope="col">Credited pipeline</th></tr></thead><tbody>
+        {{#items}}<tr><td>{{touch}}</td><td>{{pipeline}}</td></tr>{{/items}}
+        </tbody></table>{{/attribution}}
+        <h2>A/B and holdout</h2>
+        {{#experiments}}<h3>{{workflow}} (goal: {{goal}})</h3>
+        <table><thead><tr><th scope="col">Variant</th><th scope="col">Entered</th><th scope="col">Reached the goal</th><th scope="col">Rate</th><th scope="col">95 % interval</th></tr></thead><tbody>
+        {{#arms}}<tr><td>{{name}}</td><td>{{entered}}</td><td>{{converted}}</td><td>{{rate}}</td><td>{{interval}}</td></tr>{{/arms}}
+        </tbody></table>
+        <ul>{{#comparisons}}<li>{{arm}} against {{baseline}}: lift {{lift}}, confidence {{confidence}}</li>{{/comparisons}}</ul>{{/experiments}}
+        {{^experiments}}<p>No workflow has a split step.</p>{{/experiments}}
+        {{> foot}}
+        """
+
+    static let settings = """
+        {{> head}}
+        <h1>Settings</h1>
+        <h2>Sources and API keys</h2>
+        <table><thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Source</th><th scope="col">Key starts</th><th scope="col">Created</th></tr></thead><tbody>
+        {{#keys}}<tr><td>{{name}}</td><td>{{role}}</td><td>{{source}}</td><td><code>{{prefix}}…</code></td><td>{{created}}</td></tr>{{/keys}}
+        </tbody></table>
+        <p class="muted">Keys are made with <code>trellis keys create</code>; the secret is shown once and stored hashed.</p>
+        <h2>Email</h2>
+        {{#mail}}<table><tbody>
+        <tr><th scope="row">From</th><td>{{from}}</td></tr>
+        <tr><th scope="row">Postal address</th><td>{{postal}}</td></tr>
+        <tr><th scope="row">SMTP</th><td>{{sending}}</td></tr>
+        <tr><th scope="row">Links</th><td>{{baseURL}}</td></tr>
+        <tr><th scope="row">DKIM</th><td>{{#dkim}}{{selector}}._domainkey.{{domain}} {{/dkim}}{{^dkim}}not signing{{/dkim}}</td></tr>
+        <tr><th scope="row">Caps</th><td>{{#caps}}{{category}}: {{max}} per {{per}}<br>{{/caps}}{{^caps}}none{{/caps}}</td></tr>
+        <tr><th scope="row">Quiet hours</th><td>{{quiet}}</td></tr>
+        </tbody></table>
+        <p class="muted">Email settings come from the server's config file (docs/email.md).</p>{{/mail}}
+        {{^mail}}<p>Email is not set up.</p>{{/mail}}
+        {{> foot}}
+        """
+
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("dashboard", dashboard), ("contacts", contacts), ("contact", contact), ("handoffs", handoffs)] {
+        for (name, text) in [("head", head), ("foot", foot), ("login", login), ("dashboard", dashboard), ("contacts", contacts), ("contact", contact), ("handoffs", handoffs),
+            ("segments", segments), ("workflows", workflows), ("workflow", workflow), ("content", content), ("template", template), ("reports", reports),
+            ("settings", settings),
+        ] {
             // The templates are part of the program: a parse error is a bug caught by the tests.
             try! library.register(text, named: name)
         }
