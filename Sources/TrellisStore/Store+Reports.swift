@@ -24,3 +24,31 @@ public protocol AttributionStore: Sendable {
     /// to the opportunity, oldest first.
     func attributionInputs() async throws -> [(contactId: Int64, value: Double, touches: [String])]
 }
+
+/// Email engagement, counted from the sends and the events their links and pixels recorded.
+public protocol EmailReportStore: Sendable {
+    /// Per template, the sends sent in [from, to) (test sends excluded) and how many of them a
+    /// person opened (a click counts as an open: images are often blocked), clicked, or
+    /// unsubscribed from. Scanner hits have their own event names and do not count.
+    func emailEngagement(sentFrom from: Timestamp, to: Timestamp) async throws -> [EmailEngagement]
+    /// Runs of `workflows` entered in [from, to), and how many of their contacts came back
+    /// afterwards: opened or clicked an email, viewed a page or submitted a form.
+    func reengagement(workflows: [String], enteredFrom from: Timestamp, to: Timestamp) async throws -> (entered: Int, reengaged: Int)
+}
+
+/// One template's sends in a period and what came of them.
+public struct EmailEngagement: Sendable, Equatable {
+    public var template: String
+    public var sent: Int
+    public var opened: Int
+    public var clicked: Int
+    public var unsubscribed: Int
+
+    public init(template: String, sent: Int, opened: Int, clicked: Int, unsubscribed: Int) {
+        self.template = template
+        self.sent = sent
+        self.opened = opened
+        self.clicked = clicked
+        self.unsubscribed = unsubscribed
+    }
+}

@@ -150,4 +150,69 @@ import TrellisStore
             try await client.execute(uri: "/api/v1/reports/experiments/nope", method: .get, headers: fixture.bearer(.read)) { #expect($0.status == .notFound) }
         }
     }
+
+    @Test func emailEngagementCountsPeopleNotScannersAndReengagementCountsComebacks() async throws {
+        let fixture = try await MailFixture()
+        let store = fixture.store
+        var ids: [String: Int64] = [:]
+        for name in ["ada", "bob", "cy", "dee"] { ids[name] = try await fixture.lead(name, email: "\(name)@example.com", firstName: name.capitalized) }
+        var sends: [String: EmailSend] = [:]
+        for (name, template) in [("ada", "demo-offer"), ("bob", "demo-offer"), ("cy", "case-study"), ("dee", "case-study")] {
+            sends[name] = try await fixture.send(template, to: ids[name]!, key: "k-\(name)")
+        }
+        #expect(try await fixture.drain() == ["sent": 4])
+        fixture.clock.advance(milliseconds: 3_600_000)
+        let now = fixture.clock.now()
+        func record(_ name: String, _ event: String) async throws {
+            let send = sends[name]!
+            try await store.recordEmailEvent(
+                contactId: send.contactId, name: event, properties: ["email": .string(send.template), "send_id": .int(send.id)],
+                messageId: "\(event)-\(name)", at: now)
+        }
+        try await record("ada", "Email Opened")
+        try await record("ada", "Email Clicked")
+        try await record("bob", "Email Clicked")  // images blocked: the click is the open
+        try await record("cy", "Email Open Prefetched")  // a scanner, not a person
+        let evidence = ConsentRecord(status: .withdrawn, basis: .express, method: .unsubscribe, text: "Unsubscribed", recordedAt: now)
+        _ = try await store.unsubscribe(contactId: ids["cy"]!, sendId: sends["cy"]!.id, evidence: evidence, at: now)
+        // A workflow started by inactivity: ada comes back afterwards, dee does not.
+        let workflow = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow": "win-back", "trigger": {"inactive": "30d"}, "steps": [{"wait": "7d"}]}"#))
+        _ = try await store.saveWorkflow(workflow, status: .published, at: now)
+        let day = String(now.iso8601.prefix(10))
+        let next = String(now.adding(days: 1).iso8601.prefix(10))
+        try await fixture.server.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/reports/email?from=\(day)&to=\(next)", method: .get, headers: fixture.server.bearer(.read)) { response in
+                #expect(response.status == .ok)
+                let email = response.body.json["email"]
+                #expect(email?["sent"] == 4 && email?["opened"] == 2 && email?["clicked"] == 2 && email?["unsubscribed"] == 1)
+                #expect(email?["clickRate"]?.doubleValue == 0.5 && email?["clickToOpenRate"]?.doubleValue == 1 && email?["unsubscribeRate"]?.doubleValue == 0.25)
+                let templates = email?["templates"]?.arrayValue ?? []
+                #expect(templates.map { $0["template"]?.stringValue ?? "" } == ["case-study", "demo-offer"])
+                #expect(templates.first?["opened"] == 0 && templates.first?["unsubscribed"] == 1 && templates.last?["opened"] == 2)
+                #expect(response.body.json["reengagement"]?["workflows"] == ["win-back"] && response.body.json["reengagement"]?["entered"] == 0)
+            }
+            // The day before holds none of these sends; a bad period is refused.
+            let before = String(now.adding(days: -1).iso8601.prefix(10))
+            try await client.execute(uri: "/api/v1/reports/email?from=\(before)&to=\(day)", method: .get, headers: fixture.server.bearer(.read)) { response in
+                #expect(response.body.json["email"]?["sent"] == 0 && response.body.json["email"]?["clickRate"] == .null)
+            }
+            try await client.execute(uri: "/api/v1/reports/email?from=\(next)&to=\(day)", method: .get, headers: fixture.server.bearer(.read)) { response in
+                #expect(response.status == .badRequest && response.body.json["error"]?["field"] == "to")
+            }
+        }
+        // A month of silence enrolls all four; only ada comes back (a page view after entering).
+        let services = fixture.server.services
+        try await services.workflows.reload()
+        _ = try await services.workflows.drain()  // the first sweep starts the inactivity clock
+        fixture.clock.advance(days: 31)
+        _ = try await services.qualify.drain()
+        _ = try await services.workflows.drain()
+        fixture.clock.advance(milliseconds: 60_000)
+        _ = try await store.ingest([
+            IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: [IngestMessage(TrackingMessage(type: .page, messageId: "back", userId: "ada", name: "Pricing"))])
+        ])
+        let counts = try await store.reengagement(workflows: ["win-back"], enteredFrom: now, to: fixture.clock.now().adding(days: 1))
+        #expect(counts.entered == 4 && counts.reengaged == 1)
+        #expect(try await store.reengagement(workflows: [], enteredFrom: now, to: fixture.clock.now()) == (0, 0))
+    }
 }

@@ -12,10 +12,11 @@ struct ReportsController {
         router.group("api/v1").get("reports/funnel", use: funnel)
         router.group("api/v1").get("reports/experiments/:workflow", use: experiment)
         router.group("api/v1").get("reports/attribution", use: attribution)
+        router.group("api/v1").get("reports/email", use: email)
     }
 
-    @Sendable func funnel(_ request: Request, context: TrellisRequestContext) async throws -> Response {
-        _ = try await services.authenticator.bearer(request, needs: .readSegments)
+    /// `from` and `to` (days, `to` exclusive) from the query, checked.
+    static func period(_ request: Request) throws -> (from: Timestamp, to: Timestamp) {
         let query = request.uri.queryParameters
         func day(_ name: String) throws -> Timestamp {
             guard let text: String = query[Substring(name)].map(String.init) else { throw APIError(.badRequest, code: "missing_parameter", message: "\(name) is required (2026-03-01)", field: name) }
@@ -26,6 +27,13 @@ struct ReportsController {
         }
         let from = try day("from"), to = try day("to")
         guard from < to else { throw APIError(.badRequest, code: "invalid_parameter", message: "to must be after from", field: "to") }
+        return (from, to)
+    }
+
+    @Sendable func funnel(_ request: Request, context: TrellisRequestContext) async throws -> Response {
+        _ = try await services.authenticator.bearer(request, needs: .readSegments)
+        let query = request.uri.queryParameters
+        let (from, to) = try Self.period(request)
         let dimension = try query["by"].map { text in
             guard let dimension = FunnelReport.Dimension(rawValue: String(text)) else {
                 throw APIError(.badRequest, code: "invalid_parameter", message: "by must be total, source or week", field: "by")
@@ -90,6 +98,36 @@ extension ReportsController {
     }
 }
 
+extension ReportsController {
+    /// `/api/v1/reports/email?from=2026-03-01&to=2026-04-01`: per template, the sends of the
+    /// period and how many were opened, clicked and unsubscribed from, with the rates; and the
+    /// re-engagement rate of workflows triggered by inactivity.
+    @Sendable func email(_ request: Request, context: TrellisRequestContext) async throws -> Response {
+        _ = try await services.authenticator.bearer(request, needs: .readSegments)
+        let (from, to) = try Self.period(request)
+        let report = try await FunnelReporting.email(store: services.store, from: from, to: to)
+        func figures(_ row: EmailEngagement) -> [String: JSONValue] {
+            [
+                "sent": .int(Int64(row.sent)), "opened": .int(Int64(row.opened)), "clicked": .int(Int64(row.clicked)), "unsubscribed": .int(Int64(row.unsubscribed)),
+                "openRate": FunnelReporting.rounded(FunnelReporting.ratio(row.opened, row.sent), 10_000),
+                "clickRate": FunnelReporting.rounded(FunnelReporting.ratio(row.clicked, row.sent), 10_000),
+                "clickToOpenRate": FunnelReporting.rounded(FunnelReporting.ratio(row.clicked, row.opened), 10_000),
+                "unsubscribeRate": FunnelReporting.rounded(FunnelReporting.ratio(row.unsubscribed, row.sent), 10_000),
+            ]
+        }
+        var total = figures(report.total)
+        total["templates"] = .array(report.templates.map { row in .object(figures(row).merging(["template": .string(row.template)]) { a, _ in a }) })
+        return JSONResponse.make([
+            "from": .string(from.iso8601), "to": .string(to.iso8601), "email": .object(total),
+            "reengagement": [
+                "workflows": .array(report.reengagement.workflows.map { .string($0) }), "entered": .int(Int64(report.reengagement.entered)),
+                "reengaged": .int(Int64(report.reengagement.reengaged)),
+                "rate": FunnelReporting.rounded(FunnelReporting.ratio(report.reengagement.reengaged, report.reengagement.entered), 10_000),
+            ],
+        ])
+    }
+}
+
 /// What the API and the CLI share: bringing the rollup up to date, the report, its JSON and CSV.
 public enum FunnelReporting {
     public static func parseDay(_ text: String) -> Timestamp? {
@@ -135,6 +173,26 @@ public enum FunnelReporting {
         let sorted = credit.sorted { $0.value == $1.value ? $0.key < $1.key : $0.value > $1.value }.map { (touch: $0.key, pipeline: $0.value) }
         return (total, unattributed, sorted)
     }
+
+    /// The email report: templates, their total, and re-engagement of the workflows that an
+    /// inactivity trigger starts (their latest versions).
+    static func email(store: any Store, from: Timestamp, to: Timestamp) async throws
+        -> (templates: [EmailEngagement], total: EmailEngagement, reengagement: (workflows: [String], entered: Int, reengaged: Int))
+    {
+        let templates = try await store.emailEngagement(sentFrom: from, to: to)
+        let total = templates.reduce(EmailEngagement(template: "total", sent: 0, opened: 0, clicked: 0, unsubscribed: 0)) { sum, row in
+            EmailEngagement(
+                template: "total", sent: sum.sent + row.sent, opened: sum.opened + row.opened, clicked: sum.clicked + row.clicked,
+                unsubscribed: sum.unsubscribed + row.unsubscribed)
+        }
+        var latest: [String: WorkflowRecord] = [:]
+        for record in try await store.workflowVersions() { latest[record.name] = record }
+        let inactive = latest.values.filter { if case .inactive = $0.definition.trigger { true } else { false } }.map(\.name).sorted()
+        let counts = try await store.reengagement(workflows: inactive, enteredFrom: from, to: to)
+        return (templates, total, (inactive, counts.entered, counts.reengaged))
+    }
+
+    static func ratio(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }
 
     static func rounded(_ value: Double?, _ places: Double = 1000) -> JSONValue {
         value.map { .double(($0 * places).rounded() / places) } ?? .null

@@ -308,6 +308,19 @@ extension ConsoleController {
         }
         values["bySource"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .source, asOf: now))
         values["byWeek"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .week, asOf: now))
+        let email = try await FunnelReporting.email(store: services.store, from: from, to: to)
+        func emailRow(_ row: EmailEngagement) -> [String: Any] {
+            [
+                "template": row.template, "sent": row.sent, "opened": percent(FunnelReporting.ratio(row.opened, row.sent)),
+                "clicked": percent(FunnelReporting.ratio(row.clicked, row.sent)), "clickToOpen": percent(FunnelReporting.ratio(row.clicked, row.opened)),
+                "unsubscribed": percent(FunnelReporting.ratio(row.unsubscribed, row.sent)),
+            ]
+        }
+        values["email"] = email.templates.map(emailRow) + (email.templates.isEmpty ? [] : [emailRow(email.total)])
+        values["reengagement"] = [
+            "workflows": email.reengagement.workflows.joined(separator: ", "), "entered": email.reengagement.entered,
+            "rate": percent(FunnelReporting.ratio(email.reengagement.reengaged, email.reengagement.entered)),
+        ]
         let model = request.uri.queryParameters["model"].flatMap { Attribution.Model(rawValue: String($0)) } ?? .positionBased
         let attribution = try await FunnelReporting.attribution(store: services.store, model: model)
         values["models"] = Attribution.Model.allCases.map { ["name": $0.rawValue, "current": $0 == model] }

@@ -209,6 +209,12 @@ enum ConsoleTemplates {
         <table><thead><tr><th scope="col">Week of</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
         {{#byWeek}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byWeek}}
         </tbody></table>
+        <h2>Email</h2>
+        <table><thead><tr><th scope="col">Template</th><th scope="col">Sent</th><th scope="col">Opened</th><th scope="col">Clicked</th><th scope="col">Click to open</th><th scope="col">Unsubscribed</th></tr></thead><tbody>
+        {{#email}}<tr><td>{{template}}</td><td>{{sent}}</td><td>{{opened}}</td><td>{{clicked}}</td><td>{{clickToOpen}}</td><td>{{unsubscribed}}</td></tr>{{/email}}
+        {{^email}}<tr><td colspan="6">No email sent in the period.</td></tr>{{/email}}
+        </tbody></table>
+        {{#reengagement}}<p>Re-engagement ({{workflows}}{{^workflows}}no workflow has an inactivity trigger{{/workflows}}): {{entered}} entered, <strong data-field="reengagement">{{rate}}</strong> came back.</p>{{/reengagement}}
         <h2>Influenced pipeline</h2>
         <p>{{#models}}{{#current}}<strong>{{name}}</strong>{{/current}}{{^current}}<a href="/console/reports?model={{name}}">{{name}}</a>{{/current}} {{/models}}</p>
         {{#attribution}}<p>Pipeline <strong data-field="influenced">{{total}}</strong>, of which without a touch: {{unattributed}}</p>

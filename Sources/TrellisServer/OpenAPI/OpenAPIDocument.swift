@@ -4302,6 +4302,46 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/api/v1/reports/email": {
+      "get": {
+        "tags": ["Reports"],
+        "summary": "Email engagement of the sends of a period by template (people only; scanner hits excluded), and the re-engagement rate of inactivity workflows",
+        "security": [{ "bearer": [] }],
+        "parameters": [
+          { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "format": "date" } },
+          { "name": "to", "in": "query", "required": true, "description": "Exclusive", "schema": { "type": "string", "format": "date" } }
+        ],
+        "responses": {
+          "200": {
+            "description": "Sent, opened, clicked and unsubscribed, with rates (null when nothing was sent)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "properties": {
+                    "from": { "type": "string" },
+                    "to": { "type": "string" },
+                    "email": { "allOf": [{ "type": "object", "properties": { "sent": { "type": "integer" }, "opened": { "type": "integer" }, "clicked": { "type": "integer" }, "unsubscribed": { "type": "integer" }, "openRate": { "type": ["number", "null"] }, "clickRate": { "type": ["number", "null"] }, "clickToOpenRate": { "type": ["number", "null"] }, "unsubscribeRate": { "type": ["number", "null"] }, "template": { "type": "string" } } }, { "type": "object", "properties": { "templates": { "type": "array", "items": { "type": "object", "properties": { "sent": { "type": "integer" }, "opened": { "type": "integer" }, "clicked": { "type": "integer" }, "unsubscribed": { "type": "integer" }, "openRate": { "type": ["number", "null"] }, "clickRate": { "type": ["number", "null"] }, "clickToOpenRate": { "type": ["number", "null"] }, "unsubscribeRate": { "type": ["number", "null"] }, "template": { "type": "string" } } } } } }] },
+                    "reengagement": {
+                      "type": "object",
+                      "properties": {
+                        "workflows": { "type": "array", "items": { "type": "string" } },
+                        "entered": { "type": "integer" },
+                        "reengaged": { "type": "integer" },
+                        "rate": { "type": ["number", "null"] }
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": { "description": "A missing or malformed date, or to not after from", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+          "401": { "description": "No or unknown API key", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+          "403": { "description": "The key's role may not read reports", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+        }
+      }
+    },
     "/api/v1/reports/attribution": {
       "get": {
         "tags": [

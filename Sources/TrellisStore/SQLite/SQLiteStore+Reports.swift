@@ -117,3 +117,38 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func emailEngagement(sentFrom from: Timestamp, to: Timestamp) async throws -> [EmailEngagement] {
+        try await pool.read { db in
+            // Each send's events are found through the contact's own events (events_contact).
+            func happened(_ names: String) -> String {
+                "EXISTS (SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = 'track' AND e.name IN (\(names)) AND json_extract(e.properties, '$.send_id') = s.id)"
+            }
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.template, count(*), sum(\(happened("'Email Opened', 'Email Clicked'"))), sum(\(happened("'Email Clicked'"))), sum(\(happened("'Unsubscribed'")))
+                    FROM email_sends s WHERE s.status = 'sent' AND s.recipient IS NULL AND s.sent_at >= ? AND s.sent_at < ?
+                    GROUP BY s.template ORDER BY s.template
+                    """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
+            ).map { row in EmailEngagement(template: row[0], sent: row[1], opened: row[2], clicked: row[3], unsubscribed: row[4]) }
+        }
+    }
+
+    public func reengagement(workflows: [String], enteredFrom from: Timestamp, to: Timestamp) async throws -> (entered: Int, reengaged: Int) {
+        guard !workflows.isEmpty else { return (0, 0) }
+        return try await pool.read { db in
+            let names = workflows.map { _ in "?" }.joined(separator: ", ")
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*), coalesce(sum(EXISTS (
+                        SELECT 1 FROM events e WHERE e.contact_id = r.contact_id AND e.timestamp > r.entered_at
+                        AND (e.type = 'page' OR (e.type = 'track' AND e.name IN ('Email Opened', 'Email Clicked', 'Form Submitted'))))), 0)
+                    FROM workflow_runs r WHERE r.workflow IN (\(names)) AND r.entered_at >= ? AND r.entered_at < ?
+                    """, arguments: StatementArguments(workflows) + [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])!
+            return (row[0], row[1])
+        }
+    }
+}

@@ -393,6 +393,15 @@ extension SQLiteStore {
             // time there).
             try db.execute(sql: "CREATE INDEX workflow_actions_handoffs ON workflow_actions(at) WHERE kind = 'handoff' AND delivered_at IS NULL")
         }
+        migrator.registerMigration("v10-email-report-indexes") { db in
+            // The email report reads sends by when they went out, and re-engagement reads a
+            // workflow's runs by when they entered.
+            try db.execute(
+                sql: """
+                    CREATE INDEX email_sends_sent_at ON email_sends(sent_at) WHERE status = 'sent';
+                    CREATE INDEX workflow_runs_entered ON workflow_runs(workflow, entered_at);
+                    """)
+        }
         return migrator
     }
 }
