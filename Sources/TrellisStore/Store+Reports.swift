@@ -8,6 +8,9 @@ public protocol ReportStore: Sendable {
     func refreshFunnel(limit: Int) async throws -> Int
     /// Rows of leads captured in [from, to).
     func funnelRows(capturedFrom from: Timestamp, to: Timestamp) async throws -> [FunnelRow]
+    /// For leads captured in [from, to): the segments each is in now, or the workflows each
+    /// entered (any version), by contact.
+    func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, workflows: Bool) async throws -> [Int64: [String]]
 }
 
 

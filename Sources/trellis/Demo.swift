@@ -55,6 +55,8 @@ struct Demo: AsyncParsableCommand {
             scoring: FileManager.default.fileExists(atPath: scoring) ? scoring : nil,
             workflows: FileManager.default.fileExists(atPath: workflows) ? [workflows] : [], into: store, at: start)
         let services = Services(store: store, clock: clock)
+        // What the demo company spends a month per lead source, for cost per opportunity.
+        services.reportCosts = ["google": 6_000, "linkedin": 4_500, "g2": 2_000, "partner": 1_500, "newsletter": 400]
         try await services.qualify.reload()
         try await services.workflows.reload()
         let host = self.host

@@ -14,13 +14,13 @@ struct Report: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Option(help: "First day of the period (2026-03-01).") var from: String
         @Option(help: "The day after the period.") var to: String
-        @Option(help: "total, source or week (of capture).") var by = "total"
+        @Option(help: "total, source, week (of capture), segment (now) or workflow (entered).") var by = "total"
         @Flag(help: "Print CSV instead of a table.") var csv = false
 
         func run() async throws {
             guard let start = FunnelReporting.parseDay(from) else { throw ValidationError("--from: a date such as 2026-03-01, got '\(from)'") }
             guard let end = FunnelReporting.parseDay(to), end > start else { throw ValidationError("--to: a date after --from, got '\(to)'") }
-            guard let dimension = FunnelReport.Dimension(rawValue: by) else { throw ValidationError("--by: total, source or week, got '\(by)'") }
+            guard let dimension = FunnelReport.Dimension(rawValue: by) else { throw ValidationError("--by: total, source, week, segment or workflow, got '\(by)'") }
             let opened = try await store.openStore()
             let report = try await FunnelReporting.report(store: opened, from: start, to: end, by: dimension, asOf: SystemClock().now())
             if csv {

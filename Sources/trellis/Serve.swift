@@ -37,6 +37,7 @@ struct Serve: AsyncParsableCommand {
         try await RuleLoading.load(
             segments: segments ?? settings.segments, scoring: scoring ?? settings.scoring, workflows: workflowFolders, into: opened, at: clock.now())
         let services = Services(store: opened, clock: clock)
+        services.reportCosts = settings.reportCosts
         let sending = try await MailStarting.start(settings, configFile: config, services: services, defaultBaseURL: "http://\(host):\(port)")
         defer { sending?.cancel() }
         let selling = try await SalesStarting.start(file: sales ?? settings.sales, services: services)

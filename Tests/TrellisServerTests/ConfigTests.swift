@@ -72,13 +72,16 @@ import TrellisStore
     }
 
     @Test func badSettingsNameTheKeyTheLineAndTheProblem() throws {
-        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, quiet_hours, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
+        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, quiet_hours, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
         #expect(try error("sender:\n  from: Acme\n") == "trellis.yaml:2: sender.from: not an address: 'Acme'")
         #expect(try error("smtp: smtp://h:25?tls=sometimes\n") == "trellis.yaml:1: smtp: tls must be starttls, implicit or none, got 'sometimes'")
         #expect(try error("caps: { marketing_email: { max: 3, per: 7 } }\n") == "trellis.yaml:1: caps.marketing_email.per: must be a duration such as 7d or 24h")
         #expect(try error("quiet_hours: { start: \"25:00\", end: \"08:00\" }\n")?.hasPrefix("trellis.yaml:1: quiet_hours: start and end must be") == true)
         #expect(try error("dkim:\n  - { domain: a.example, selector: s1, algorithm: rsa-sha1, key_file: k.pem }\n") == "trellis.yaml:2: dkim[0].algorithm: must be rsa-sha256 or ed25519-sha256, got 'rsa-sha1'")
         #expect(try error("secret_file: nowhere\n")?.hasPrefix("trellis.yaml:1: secret_file: cannot read") == true)
+        #expect(try error("report_costs:\n  google: 4000\n  linkedin: lots\n") == "trellis.yaml:3: report_costs.linkedin: must be a monthly amount of at least 0, got \"lots\"")
+        #expect(try error("report_costs: [4000]\n") == "trellis.yaml:1: report_costs: must map lead sources to monthly amounts (google: 4000)")
+        #expect(try TrellisConfig.load(file: try write("report_costs: { google: 4000, partner: 1250.5 }\n", in: try folder()), environment: [:]).reportCosts == ["google": 4000, "partner": 1250.5])
         #expect(try error("base_url: nurture.example.com\n") == "trellis.yaml:1: base_url: must be an http(s) URL such as https://nurture.example.com, got 'nurture.example.com'")
     }
 

@@ -87,6 +87,48 @@ import TrellisStore
         }
     }
 
+    @Test func costsPerOpportunityComeFromTheConfiguredMonthlyCosts() async throws {
+        let fixture = try await ServerFixture()
+        _ = try await seed(fixture.store)
+        fixture.clock.advance(days: 34)
+        // 31 days of March are 31 / 30.4375 months: google 3,100, linkedin 620.
+        fixture.services.reportCosts = ["google": 3043.75, "linkedin": 608.75]
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/api/v1/reports/funnel?from=2026-03-01&to=2026-04-01&by=source", method: .get, headers: fixture.bearer(.read)) { response in
+                let current = response.body.json["current"]
+                #expect(current?["groups"]?["google"]?["cost"]?.doubleValue == 3100 && current?["groups"]?["google"]?["costPerOpportunity"]?.doubleValue == 3100)
+                #expect(current?["groups"]?["linkedin"]?["cost"]?.doubleValue == 620 && current?["groups"]?["linkedin"]?["costPerOpportunity"] == .null)
+                #expect(current?["total"]?["cost"]?.doubleValue == 3720 && current?["total"]?["costPerOpportunity"]?.doubleValue == 3720)
+            }
+            try await client.execute(uri: "/api/v1/reports/funnel?from=2026-03-01&to=2026-04-01&by=week", method: .get, headers: fixture.bearer(.read)) { response in
+                #expect(response.body.json["current"]?["groups"]?.objectValue?.values.allSatisfy { $0["cost"] == nil } == true)
+            }
+        }
+    }
+
+    @Test func breakdownsBySegmentAndWorkflowCountALeadInEachOfItsGroups() async throws {
+        let fixture = try await ServerFixture()
+        _ = try await seed(fixture.store)
+        // A and B enter a workflow; C is in a segment now.
+        let workflow = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow": "webinar", "trigger": {"event": "Webinar Registered"}, "steps": [{"wait": "1d"}]}"#))
+        _ = try await fixture.store.saveWorkflow(workflow, status: .published, at: fixture.clock.now())
+        try await fixture.services.workflows.reload()
+        let registrations = ["A", "B"].map { IngestMessage(TrackingMessage(type: .track, messageId: "w-\($0)", userId: $0, name: "Webinar Registered")) }
+        _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: registrations)])
+        _ = try await fixture.services.workflows.drain()
+        let segment = try SegmentDefinition(json: try JSONValue(jsonText: #"{"name": "from-linkedin", "match": {"trait": "source", "eq": "linkedin"}}"#))
+        let record = try await fixture.store.saveSegment(segment, at: fixture.clock.now())
+        try await fixture.services.qualify.reload()
+        await fixture.services.qualify.startRecompute(segmentId: record.id)
+        await fixture.services.qualify.waitForRecomputes()
+        let (from, to, asOf) = (time("2026-03-01T00:00:00Z"), time("2026-04-01T00:00:00Z"), time("2026-04-05T00:00:00Z"))
+        let byWorkflow = try await FunnelReporting.report(store: fixture.store, from: from, to: to, by: .workflow, asOf: asOf).current.groups
+        #expect(byWorkflow["webinar"]?.captured == 2 && byWorkflow["webinar"]?.mql == 2 && byWorkflow["webinar"]?.opportunity == 1)
+        #expect(byWorkflow["none"]?.captured == 1 && byWorkflow.count == 2)
+        let bySegment = try await FunnelReporting.report(store: fixture.store, from: from, to: to, by: .segment, asOf: asOf).current.groups
+        #expect(bySegment["from-linkedin"]?.captured == 1 && bySegment["from-linkedin"]?.mql == 0 && bySegment["none"]?.captured == 2)
+    }
+
     @Test func theAPIServesTheSameNumbersAndRefusesBadParameters() async throws {
         let fixture = try await ServerFixture()
         _ = try await seed(fixture.store)

@@ -12,6 +12,8 @@ public struct FunnelRow: Sendable, Equatable {
     public var unsubscribedAt: Timestamp?
     public var pipeline: Double
     public var revenue: Double
+    /// The segments or workflows the lead belongs to, for the breakdowns that need them.
+    public var groups: [String] = []
 
     public init(
         contactId: Int64, capturedAt: Timestamp, source: String, reached: [LifecycleStage: Timestamp] = [:], demoAt: Timestamp? = nil,
@@ -44,7 +46,9 @@ public struct FunnelRow: Sendable, Equatable {
 /// report.current.groups["google"]?.rate(.mql)     // lead → MQL
 /// ```
 public struct FunnelReport: Sendable, Equatable {
-    public enum Dimension: String, Sendable, CaseIterable { case total, source, week }
+    /// `segment` and `workflow` group a lead under each segment it is in now and each workflow it
+    /// entered (so a lead may count in several groups, or in `none`).
+    public enum Dimension: String, Sendable, CaseIterable { case total, source, week, segment, workflow }
 
     public struct Figures: Sendable, Equatable {
         public var captured = 0
@@ -139,26 +143,27 @@ public struct FunnelReport: Sendable, Equatable {
         for row in rows {
             if row.capturedAt >= from, row.capturedAt < to {
                 current.total.add(row, until: end)
-                current.groups[Self.key(row, dimension), default: Figures()].add(row, until: end)
+                for key in Self.keys(row, dimension) { current.groups[key, default: Figures()].add(row, until: end) }
             } else if row.capturedAt >= priorFrom, row.capturedAt < from {
                 // The prior period is followed for as long as the current one has been, so the
                 // two compare like with like.
                 let priorEnd = Timestamp(millisecondsSinceEpoch: min(end.millisecondsSinceEpoch, Int64.max - length) - length)
                 prior.total.add(row, until: asOf == nil ? end : priorEnd)
-                prior.groups[Self.key(row, dimension), default: Figures()].add(row, until: asOf == nil ? end : priorEnd)
+                for key in Self.keys(row, dimension) { prior.groups[key, default: Figures()].add(row, until: asOf == nil ? end : priorEnd) }
             }
         }
     }
 
-    static func key(_ row: FunnelRow, _ dimension: Dimension) -> String {
+    static func keys(_ row: FunnelRow, _ dimension: Dimension) -> [String] {
         switch dimension {
-        case .total: return "total"
-        case .source: return row.source
+        case .total: return ["total"]
+        case .source: return [row.source]
         case .week:
             // The Monday of the capture week (1970-01-01 was a Thursday).
             let day = row.capturedAt.millisecondsSinceEpoch / 86_400_000
             let monday = day - ((day + 3) % 7 + 7) % 7
-            return String(Timestamp(millisecondsSinceEpoch: monday * 86_400_000).iso8601.prefix(10))
+            return [String(Timestamp(millisecondsSinceEpoch: monday * 86_400_000).iso8601.prefix(10))]
+        case .segment, .workflow: return row.groups.isEmpty ? ["none"] : row.groups
         }
     }
 }

@@ -36,12 +36,12 @@ struct ReportsController {
         let (from, to) = try Self.period(request)
         let dimension = try query["by"].map { text in
             guard let dimension = FunnelReport.Dimension(rawValue: String(text)) else {
-                throw APIError(.badRequest, code: "invalid_parameter", message: "by must be total, source or week", field: "by")
+                throw APIError(.badRequest, code: "invalid_parameter", message: "by must be \(FunnelReport.Dimension.allCases.map(\.rawValue).joined(separator: ", "))", field: "by")
             }
             return dimension
         } ?? .total
         let report = try await FunnelReporting.report(store: services.store, from: from, to: to, by: dimension, asOf: services.clock.now())
-        return JSONResponse.make(FunnelReporting.json(report))
+        return JSONResponse.make(FunnelReporting.json(report, monthlyCosts: services.reportCosts))
     }
 }
 
@@ -137,7 +137,11 @@ public enum FunnelReporting {
     public static func report(store: any Store, from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension, asOf: Timestamp) async throws -> FunnelReport {
         while try await store.refreshFunnel(limit: 50_000) == 50_000 {}
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
-        let rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
+        var rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
+        if dimension == .segment || dimension == .workflow {
+            let groups = try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, workflows: dimension == .workflow)
+            for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
+        }
         return FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: asOf)
     }
 
@@ -209,11 +213,31 @@ public enum FunnelReporting {
         ]
     }
 
-    public static func json(_ report: FunnelReport) -> JSONValue {
+    /// What the configured monthly costs come to over [from, to), by source (a month is 30.4375 days).
+    public static func costs(_ monthly: [String: Double], from: Timestamp, to: Timestamp) -> [String: Double] {
+        let months = Double(to.millisecondsSinceEpoch - from.millisecondsSinceEpoch) / (30.4375 * 86_400_000)
+        return monthly.mapValues { $0 * months }
+    }
+
+    /// The report as JSON; with costs, each period's total (all sources) and, by source, each
+    /// source's group carry `cost` and `costPerOpportunity` (null without an opportunity).
+    public static func json(_ report: FunnelReport, monthlyCosts: [String: Double] = [:]) -> JSONValue {
         func period(_ period: FunnelReport.Period) -> JSONValue {
-            [
-                "from": .string(period.from.iso8601), "to": .string(period.to.iso8601), "total": json(period.total),
-                "groups": .object(period.groups.mapValues(json)),
+            let costs = Self.costs(monthlyCosts, from: period.from, to: period.to)
+            func withCost(_ figures: FunnelReport.Figures, _ cost: Double?) -> JSONValue {
+                guard let cost, case .object(var object) = json(figures) else { return json(figures) }
+                object["cost"] = rounded(cost, 100)
+                object["costPerOpportunity"] = rounded(figures.opportunity == 0 ? nil : cost / Double(figures.opportunity), 100)
+                return .object(object)
+            }
+            let total = monthlyCosts.isEmpty ? nil : costs.values.reduce(0, +)
+            var groups: [String: JSONValue] = [:]
+            for (key, figures) in period.groups {
+                groups[key] = withCost(figures, report.dimension == .source ? costs[key] : (report.dimension == .total ? total : nil))
+            }
+            return [
+                "from": .string(period.from.iso8601), "to": .string(period.to.iso8601), "total": withCost(period.total, total),
+                "groups": .object(groups),
             ]
         }
         return ["by": .string(report.dimension.rawValue), "current": period(report.current), "prior": period(report.prior)]

@@ -38,6 +38,9 @@ public struct TrellisConfig: Sendable {
     public var database: String?
     public var host: String?
     public var port: Int?
+    /// What each lead source costs a month (`report_costs: { google: 4000 }`), for the reports'
+    /// cost per opportunity.
+    public var reportCosts: [String: Double] = [:]
 
     public struct Sender: Sendable, Equatable {
         public var from: MailAddress
@@ -115,7 +118,7 @@ public struct TrellisConfig: Sendable {
     static let keys: [String: Set<String>] = [
         "": [
             "base_url", "secret_file", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
-            "quiet_hours", "tracking", "bounces", "db", "host", "port",
+            "quiet_hours", "tracking", "bounces", "db", "host", "port", "report_costs",
         ],
         "sender": ["from", "reply_to", "postal_address", "signature", "return_path"],
         "smtp_limits": ["connections", "per_second", "timeout", "max_attempts"],
@@ -323,6 +326,15 @@ public struct TrellisConfig: Sendable {
         }
         if let bounces = root["bounces"]?.objectValue, let limit = try positive("bounces.soft_limit", bounces["soft_limit"]) {
             config.bounces.softLimit = limit
+        }
+        for (source, value) in (root["report_costs"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let amount = value.doubleValue, amount >= 0, amount.isFinite else {
+                throw fail("report_costs.\(source)", "must be a monthly amount of at least 0, got \(value.jsonText)")
+            }
+            config.reportCosts[source] = amount
+        }
+        if let costs = root["report_costs"], costs.objectValue == nil, costs != .null {
+            throw fail("report_costs", "must map lead sources to monthly amounts (google: 4000)")
         }
         return config
     }

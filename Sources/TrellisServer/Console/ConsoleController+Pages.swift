@@ -297,9 +297,13 @@ extension ConsoleController {
         values["from"] = String(from.iso8601.prefix(10))
         values["to"] = String(to.adding(days: -1).iso8601.prefix(10))
         func percent(_ value: Double??) -> String { (value ?? nil).map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
+        let costs = FunnelReporting.costs(services.reportCosts, from: from, to: to)
+        func money(_ value: Double?) -> String { value.map { String(format: "%.0f", $0) } ?? "–" }
         func rows(_ report: FunnelReport) -> [[String: Any]] {
             report.current.groups.sorted { $0.key < $1.key }.map { key, figures in
-                [
+                let cost = report.dimension == .source ? costs[key] : nil
+                return [
+                    "cost": money(cost), "costPerOpportunity": money(cost.flatMap { figures.opportunity == 0 ? nil : $0 / Double(figures.opportunity) }),
                     "group": key, "captured": figures.captured, "mql": figures.mql, "sql": figures.sql, "sal": figures.sal, "opportunity": figures.opportunity,
                     "customer": figures.customer, "pipeline": String(format: "%.0f", figures.pipeline), "leadToMQL": percent(figures.rates["lead_to_mql"]),
                     "days": figures.medianDaysToMQL.map { String(format: "%.1f", $0) } ?? "–",
@@ -308,6 +312,8 @@ extension ConsoleController {
         }
         values["bySource"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .source, asOf: now))
         values["byWeek"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .week, asOf: now))
+        values["bySegment"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .segment, asOf: now))
+        values["byWorkflow"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .workflow, asOf: now))
         let email = try await FunnelReporting.email(store: services.store, from: from, to: to)
         func emailRow(_ row: EmailEngagement) -> [String: Any] {
             [

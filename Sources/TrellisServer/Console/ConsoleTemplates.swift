@@ -200,10 +200,18 @@ enum ConsoleTemplates {
     static let reports = """
         {{> head}}
         <h1>Reports</h1>
-        <p class="muted">Leads captured {{from}} – {{to}}; the same figures as /api/v1/reports.</p>
+        <p class="muted">Leads captured {{from}} – {{to}}; the same figures as /api/v1/reports. Costs are the monthly amounts of the config's <code>report_costs</code> over the period.</p>
         <h2>By source</h2>
-        <table><thead><tr><th scope="col">Source</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
-        {{#bySource}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/bySource}}
+        <table><thead><tr><th scope="col">Source</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th><th scope="col">Cost</th><th scope="col">Cost per opportunity</th></tr></thead><tbody>
+        {{#bySource}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td><td>{{cost}}</td><td data-cost-per-opportunity="{{group}}">{{costPerOpportunity}}</td></tr>{{/bySource}}
+        </tbody></table>
+        <h2>By segment (now)</h2>
+        <table><thead><tr><th scope="col">Segment</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
+        {{#bySegment}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/bySegment}}
+        </tbody></table>
+        <h2>By workflow entered</h2>
+        <table><thead><tr><th scope="col">Workflow</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
+        {{#byWorkflow}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byWorkflow}}
         </tbody></table>
         <h2>Cohorts by capture week</h2>
         <table><thead><tr><th scope="col">Week of</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>

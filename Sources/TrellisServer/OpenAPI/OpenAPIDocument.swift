@@ -4033,7 +4033,9 @@ enum OpenAPIDocument {
               "enum": [
                 "total",
                 "source",
-                "week"
+                "week",
+                "segment",
+                "workflow"
               ]
             }
           }
@@ -6326,6 +6328,13 @@ enum OpenAPIDocument {
       "FunnelFigures": {
         "type": "object",
         "properties": {
+          "cost": {
+            "type": "number",
+            "description": "The configured monthly costs (report_costs) over the period: the source's, or all sources' in the total"
+          },
+          "costPerOpportunity": {
+            "type": ["number", "null"]
+          },
           "captured": {
             "type": "integer"
           },

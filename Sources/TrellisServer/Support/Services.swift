@@ -19,6 +19,12 @@ public final class Services: Sendable {
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
     let formLimiter: Mutex<RateLimiter>
+    private let costs = Mutex<[String: Double]>([:])
+    /// Monthly cost by lead source, for cost per opportunity in the reports (config `report_costs`).
+    public var reportCosts: [String: Double] {
+        get { costs.withLock { $0 } }
+        set { costs.withLock { $0 = newValue } }
+    }
     let random: RandomIdentifiers
 
     public init(

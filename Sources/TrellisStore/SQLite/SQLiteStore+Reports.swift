@@ -58,6 +58,26 @@ extension SQLiteStore {
         }
     }
 
+    public func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, workflows: Bool) async throws -> [Int64: [String]] {
+        try await pool.read { db in
+            let sql =
+                workflows
+                ? """
+                SELECT DISTINCT f.contact_id, r.workflow FROM funnel_contacts f JOIN workflow_runs r ON r.contact_id = f.contact_id
+                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                """
+                : """
+                SELECT f.contact_id, s.name FROM funnel_contacts f JOIN segment_members m ON m.contact_id = f.contact_id JOIN segments s ON s.id = m.segment_id
+                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                """
+            var groups: [Int64: [String]] = [:]
+            for row in try Row.fetchAll(db, sql: sql, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]) {
+                groups[row[0], default: []].append(row[1])
+            }
+            return groups
+        }
+    }
+
     public func funnelRows(capturedFrom from: Timestamp, to: Timestamp) async throws -> [FunnelRow] {
         try await pool.read { db in
             try Row.fetchAll(
