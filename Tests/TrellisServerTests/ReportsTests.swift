@@ -113,7 +113,7 @@ import TrellisStore
         let workflow = try WorkflowDefinition(json: try JSONValue(jsonText: #"{"workflow": "webinar", "trigger": {"event": "Webinar Registered"}, "steps": [{"wait": "1d"}]}"#))
         _ = try await fixture.store.saveWorkflow(workflow, status: .published, at: fixture.clock.now())
         try await fixture.services.workflows.reload()
-        let registrations = ["A", "B"].map { IngestMessage(TrackingMessage(type: .track, messageId: "w-\($0)", userId: $0, name: "Webinar Registered")) }
+        let registrations = ["A", "B"].map { (user: String) in IngestMessage(TrackingMessage(type: .track, messageId: "w-\(user)", userId: user, name: "Webinar Registered")) }
         _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: registrations)])
         _ = try await fixture.services.workflows.drain()
         let segment = try SegmentDefinition(json: try JSONValue(jsonText: #"{"name": "from-linkedin", "match": {"trait": "source", "eq": "linkedin"}}"#))
