@@ -11,6 +11,8 @@ public protocol ReportStore: Sendable {
     /// For leads captured in [from, to): the segments each is in now, or the workflows each
     /// entered (any version), by contact.
     func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, workflows: Bool) async throws -> [Int64: [String]]
+    /// The sequence number of the latest event stored (0 for none): what a computed report saw.
+    func latestEventSequence() async throws -> Int64
 }
 
 
@@ -32,7 +34,8 @@ public protocol AttributionStore: Sendable {
 public protocol EmailReportStore: Sendable {
     /// Per template, the sends sent in [from, to) (test sends excluded) and how many of them a
     /// person opened (a click counts as an open: images are often blocked), clicked, or
-    /// unsubscribed from. Scanner hits have their own event names and do not count.
+    /// unsubscribed from. Scanner hits have their own event names and do not count. Read from the
+    /// report rollup: fold the events first (``ReportStore/refreshFunnel(limit:)``).
     func emailEngagement(sentFrom from: Timestamp, to: Timestamp) async throws -> [EmailEngagement]
     /// Runs of `workflows` entered in [from, to), and how many of their contacts came back
     /// afterwards: opened or clicked an email, viewed a page or submitted a form.

@@ -97,7 +97,7 @@ struct Demo: AsyncParsableCommand {
         defer { sending.cancel() }
         let selling = Task { await services.sales.run() }
         defer { selling.cancel() }
-        let rolling = ReportRollup.follow(store)
+        let rolling = ReportRollup.follow(services)
         defer { rolling.cancel() }
         let contactCount = try await store.contacts(ContactQuery(limit: 1_000_000)).count
         let segmentSummary = try await store.segments().map { "\($0.definition.name) \($0.memberCount)" }.joined(separator: ", ")

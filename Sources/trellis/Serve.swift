@@ -36,7 +36,8 @@ struct Serve: AsyncParsableCommand {
         }
         try await RuleLoading.load(
             segments: segments ?? settings.segments, scoring: scoring ?? settings.scoring, workflows: workflowFolders, into: opened, at: clock.now())
-        let services = Services(store: opened, clock: clock)
+        // A page may show reports up to 15 minutes old while newer ones are computed behind it.
+        let services = Services(store: opened, clock: clock, reportMaxAge: 15 * 60_000)
         services.reportCosts = settings.reportCosts
         let sending = try await MailStarting.start(settings, configFile: config, services: services, defaultBaseURL: "http://\(host):\(port)")
         defer { sending?.cancel() }
@@ -44,7 +45,7 @@ struct Serve: AsyncParsableCommand {
         defer { selling?.cancel() }
         let qualifying = try await RuleLoading.startQualifying(services)
         defer { qualifying.cancel() }
-        let rolling = ReportRollup.follow(opened)
+        let rolling = ReportRollup.follow(services)
         defer { rolling.cancel() }
         let watching = workflowFolders.isEmpty ? nil : Task { await WorkflowWatcher(folders: workflowFolders, templates: settings.content, services: services).run() }
         defer { watching?.cancel() }
@@ -58,11 +59,13 @@ struct Serve: AsyncParsableCommand {
 
 enum ReportRollup {
     /// The reports' rollup follows the event log, every 2 s (reports also bring it up to date
-    /// before they answer).
-    static func follow(_ store: any Store) -> Task<Void, Never> {
+    /// before they answer), and the console's report snapshots are computed again when events have
+    /// overtaken them (see ``ReportSnapshots``), so its pages find them fresh.
+    static func follow(_ services: Services) -> Task<Void, Never> {
         Task {
             while !Task.isCancelled {
-                _ = try? await store.refreshFunnel(limit: 50_000)
+                _ = try? await services.store.refreshFunnel(limit: 50_000)
+                try? await services.reportSnapshots.refresh(now: services.clock.now())
                 try? await Task.sleep(for: .seconds(2))
             }
         }

@@ -135,12 +135,23 @@ def test_console_in_a_browser(demo, browser):
     editor = browser.find_element(By.ID, "rule")
     editor.clear()
     editor.send_keys("match:\n  trait: country\n  in: [DE, US]\n")
+    # As the rule is typed, the console's own script asks for the count (after a pause).
+    WebDriverWait(browser, 10).until(lambda driver: "contacts match now" in driver.find_element(By.ID, "live-count").text)
+    live = browser.find_element(By.ID, "live-count").text.split(" ")[0]
     browser.find_element(By.CSS_SELECTOR, "main form button").click()
     WebDriverWait(browser, 10).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-field=matching]"))
     api = requests.post(base + "/api/v1/segments/preview", json={"match": {"trait": "country", "in": ["DE", "US"]}},
                         headers={"Authorization": "Bearer " + demo["admin"]}, timeout=10).json()
     assert browser.find_element(By.CSS_SELECTOR, "[data-field=matching]").text == str(api["matching"]), api
+    assert live == str(api["matching"]), (live, api)
     check_page(browser, session, base, "04-segment-preview")
+    # Saved from the editor, the segment is the API's too.
+    browser.find_element(By.ID, "name").send_keys("browser-de-us")
+    browser.find_element(By.CSS_SELECTOR, "button[formaction='/console/segments/save']").click()
+    WebDriverWait(browser, 10).until(lambda driver: "saved=" in driver.current_url)
+    segments = requests.get(base + "/api/v1/segments", headers={"Authorization": "Bearer " + demo["admin"]}, timeout=10).json()["items"]
+    assert [item["match"] for item in segments if item["name"] == "browser-de-us"] == [{"trait": "country", "in": ["DE", "US"]}], segments
+    check_page(browser, session, base, "04-segment-saved")
 
     # Contacts: a search and a contact's page.
     browser.get(base + "/console/contacts")

@@ -170,6 +170,76 @@ import TrellisStore
         }
     }
 
+    @Test func segmentsAndWorkflowsAreCountedCheckedAndSavedFromTheConsole() async throws {
+        let fixture = try await SalesFixture()
+        let store = fixture.store
+        try await store.saveUser(ConsoleUser(email: "mia@acme.example", name: "Mia Marketer", role: .marketer, passwordHash: try Passwords.hash(Self.password)))
+        try await store.saveUser(ConsoleUser(email: "rita@acme.example", name: "Rita Read", role: .read, passwordHash: try Passwords.hash(Self.password)))
+        let ada = try await fixture.mail.lead("u1", email: "ada@example.com")
+        _ = try await fixture.mail.lead("u2", email: "bob@example.com")
+        _ = try await store.updateContact(id: ada, ContactPatch(traits: ["country": "DE"]), at: fixture.clock.now(), actor: "test")
+        let services = fixture.mail.server.services
+        try await fixture.mail.server.app.test(.router) { client in
+            let mia = try await self.signIn(client, email: "mia@acme.example")
+            let rita = try await self.signIn(client, email: "rita@acme.example")
+            func post(_ uri: String, _ form: String, cookie: String? = nil) async throws -> TestResponse {
+                try await client.execute(
+                    uri: uri, method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie ?? mia.cookie], body: ByteBuffer(string: form)
+                ) { $0 }
+            }
+            // The live count: JSON for the script, the problem with its line for a broken rule.
+            let rule = "match:%0A  trait: country%0A  eq: DE%0A"
+            var answer = try await post("/console/segments/count", "csrf=\(mia.csrf)&rule=\(rule)")
+            #expect(answer.status == .ok && answer.headers[.contentType]?.hasPrefix("application/json") == true)
+            let counted = try JSONValue(jsonText: answer.body.text)
+            #expect(counted["matching"]?.intValue == 1 && counted["contacts"]?.intValue == 2)
+            answer = try await post("/console/segments/count", "csrf=\(mia.csrf)&rule=match:%0A  trait: country%0A  within: soon%0A")
+            #expect(answer.status == .unprocessableContent && answer.body.text.contains("line 3: match.within: unknown operator"))
+            #expect(try await post("/console/segments/count", "rule=\(rule)").status == .forbidden)
+            let script = try await client.execute(uri: "/console/static/console.js", method: .get) { $0 }
+            #expect(script.status == .ok && script.headers[.contentType]?.hasPrefix("text/javascript") == true)
+            #expect(script.body.text.contains("data-count-url"))
+
+            // Saving: a name is needed, a read user may not, a saved segment is computed.
+            answer = try await post("/console/segments/save", "csrf=\(mia.csrf)&name=&rule=\(rule)")
+            #expect(answer.status == .unprocessableContent && answer.body.text.contains("give the segment a name"))
+            #expect(try await post("/console/segments/save", "csrf=\(rita.csrf)&name=germany&rule=\(rule)", cookie: rita.cookie).status == .forbidden)
+            answer = try await post("/console/segments/save", "csrf=\(mia.csrf)&name=germany&description=DACH%20leads&rule=match:%0A  trait: country%0A  within: soon%0A")
+            #expect(answer.status == .unprocessableContent && answer.body.text.contains("line 3: match.within"))
+            #expect(try await store.segments().isEmpty)
+            answer = try await post("/console/segments/save", "csrf=\(mia.csrf)&name=germany&description=DACH%20leads&rule=\(rule)")
+            #expect(answer.status == .seeOther && answer.headers[.location] == "/console/segments?saved=germany")
+            _ = try await services.qualify.drain()
+            await services.qualify.waitForRecomputes()
+            let saved = try #require(try await store.segments().first)
+            #expect(saved.definition.name == "germany" && saved.definition.description == "DACH leads" && saved.memberCount == 1)
+            // Editing loads its rule; saving again makes a new version.
+            let editing = try await client.execute(uri: "/console/segments?edit=germany", method: .get, headers: [.cookie: mia.cookie]) { $0.body.text }
+            #expect(editing.contains("value=\"germany\"") && editing.contains("eq: DE"))
+            answer = try await post("/console/segments/save", "csrf=\(mia.csrf)&name=germany&rule=match:%0A  trait: country%0A  in: [DE, FR]%0A")
+            let version = try await store.segments().first?.version
+            #expect(answer.status == .seeOther && version == 2)
+
+            // Workflows: checked with the line of a problem, saved as a draft, then published.
+            let broken = "workflow: welcome%0Atrigger:%0A  event: Signed Up%0Asteps:%0A  - send: { email: no-such-template }%0A"
+            answer = try await post("/console/workflows", "csrf=\(mia.csrf)&action=check&definition=\(broken)")
+            #expect(answer.status == .unprocessableContent && answer.body.text.contains("line 5: steps[0].send"))
+            #expect(answer.body.text.contains("no-such-template"))
+            let good = "workflow: welcome%0Atrigger:%0A  event: Signed Up%0Asteps:%0A  - send: { email: demo-offer }%0A  - wait: 2d%0A"
+            answer = try await post("/console/workflows", "csrf=\(mia.csrf)&action=check&definition=\(good)")
+            #expect(answer.status == .ok && answer.body.text.contains("No problems found in workflow welcome; nothing was saved"))
+            #expect(try await store.workflowVersions().isEmpty)
+            #expect(try await post("/console/workflows", "csrf=\(rita.csrf)&action=draft&definition=\(good)", cookie: rita.cookie).status == .forbidden)
+            #expect(try await post("/console/workflows", "csrf=\(mia.csrf)&action=launch&definition=\(good)").status == .badRequest)
+            answer = try await post("/console/workflows", "csrf=\(mia.csrf)&action=draft&definition=\(good)")
+            #expect(answer.status == .seeOther && answer.headers[.location] == "/console/workflows/welcome")
+            #expect(try await store.workflowVersions().last?.status == .draft)
+            answer = try await post("/console/workflows", "csrf=\(mia.csrf)&action=publish&page=welcome&definition=\(good)")
+            let versions = try await store.workflowVersions().filter { $0.name == "welcome" }
+            #expect(answer.status == .seeOther && versions.count == 2 && versions.last?.status == .published)
+        }
+    }
+
     @Test func passwordsAreScryptAndCheckedExactly() throws {
         let hash = try Passwords.hash(Self.password)
         #expect(hash.hasPrefix("scrypt$32768$8$1$") && !hash.contains(Self.password))

@@ -258,3 +258,52 @@ import TrellisStore
         #expect(try await store.reengagement(workflows: [], enteredFrom: now, to: fixture.clock.now()) == (0, 0))
     }
 }
+
+/// The console's report snapshots: reused while nothing has arrived, computed again when events
+/// have, and served stale (for `maxAge`) only while a newer one is computed behind them.
+@Suite struct ReportSnapshotTests {
+    func time(_ text: String) -> Timestamp { ISO8601.parse(text)! }
+
+    @Test func snapshotsFollowTheEventLogAndServeStaleOnlyWithinTheirAge() async throws {
+        let fixture = try await ServerFixture()
+        let ids = try await ReportsTests().seed(fixture.store)
+        let now = time("2026-03-25T12:00:00Z")
+        let clock = ManualClock(now: now)
+        let snapshots = ReportSnapshots(store: fixture.store, clock: clock, maxAge: 60_000)
+        let first = try await snapshots.dashboard(now: now)
+        #expect(first.from == time("2026-02-24T00:00:00Z") && first.to == time("2026-03-26T00:00:00Z"))
+        #expect(first.value.report.current.total.captured == 3 && first.value.report.current.total.mql == 2)
+
+        // Nothing new: the same snapshot, even long after.
+        clock.set(now.adding(days: 0).adding(milliseconds: 3_600_000))
+        let again = try await snapshots.dashboard(now: clock.now())
+        #expect(again.computedAt == first.computedAt)
+
+        // C becomes an MQL: within the minute the page is served the older figures while the
+        // new ones are computed; refresh waits for them, and then the page has them.
+        _ = try await fixture.store.updateContact(id: ids["C"]!, ContactPatch(stage: .some(.mql)), at: time("2026-03-25T12:00:00Z"), actor: "test")
+        clock.set(again.computedAt.adding(milliseconds: 30_000))
+        let stale = try await snapshots.dashboard(now: clock.now())
+        #expect(stale.computedAt == first.computedAt && stale.value.report.current.total.mql == 2)
+        try await snapshots.refresh(now: clock.now())
+        let fresh = try await snapshots.dashboard(now: clock.now())
+        #expect(fresh.value.report.current.total.mql == 3 && fresh.computedAt == clock.now())
+
+        // Past its age a stale snapshot is not served: the page waits for the new figures.
+        _ = try await fixture.store.updateContact(id: ids["C"]!, ContactPatch(stage: .some(.sql)), at: time("2026-03-25T12:01:00Z"), actor: "test")
+        clock.set(fresh.computedAt.adding(milliseconds: 60_001))
+        let waited = try await snapshots.dashboard(now: clock.now())
+        #expect(waited.value.report.current.total.sql == 2 && waited.computedAt == clock.now())
+
+        // The next day is another period: computed for it, whatever the age.
+        clock.set(time("2026-03-26T00:00:01Z"))
+        let tomorrow = try await snapshots.dashboard(now: clock.now())
+        #expect(tomorrow.to == time("2026-03-27T00:00:00Z"))
+
+        // The reports page: all four breakdowns, email, attribution by model, from one reading.
+        let reports = try await snapshots.reports(now: clock.now())
+        #expect(reports.value.bySource.current.groups["google"]?.captured == 3)  // A, B and D (10 Feb) are within 90 days
+        #expect(reports.value.attribution[.firstTouch]?.total == 10_000)
+        #expect(reports.value.byWeek.current.total.captured == reports.value.bySource.current.total.captured)
+    }
+}

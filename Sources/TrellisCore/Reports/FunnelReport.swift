@@ -33,7 +33,9 @@ public struct FunnelRow: Sendable, Equatable {
 
     /// Whether the lead reached `stage` (or a later funnel stage, which implies it).
     public func reachedStage(_ stage: LifecycleStage) -> Timestamp? {
-        reached.filter { $0.key.isFunnel && $0.key >= stage }.values.min()
+        var first: Timestamp?
+        for (reachedStage, at) in reached where reachedStage.isFunnel && reachedStage >= stage && first.map({ at < $0 }) ?? true { first = at }
+        return first
     }
 }
 
@@ -85,11 +87,19 @@ public struct FunnelReport: Sendable, Equatable {
         public var medianSalesCycleDays: Double? { Self.median(salesCycleDays) }
         public var medianHoursToFirstTouch: Double? { Self.median(hoursToFirstTouch) }
 
+        /// The middle of `values`, which ``FunnelReport`` has sorted once it has added every row
+        /// (a page shows the medians of many groups, many times).
         static func median(_ values: [Double]) -> Double? {
             guard !values.isEmpty else { return nil }
-            let sorted = values.sorted()
-            let middle = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+            let middle = values.count / 2
+            return values.count % 2 == 1 ? values[middle] : (values[middle - 1] + values[middle]) / 2
+        }
+
+        mutating func sortSamples() {
+            daysToMQL.sort()
+            daysToSQL.sort()
+            salesCycleDays.sort()
+            hoursToFirstTouch.sort()
         }
 
         mutating func add(_ row: FunnelRow, until end: Timestamp) {
@@ -152,6 +162,10 @@ public struct FunnelReport: Sendable, Equatable {
                 for key in Self.keys(row, dimension) { prior.groups[key, default: Figures()].add(row, until: asOf == nil ? end : priorEnd) }
             }
         }
+        current.total.sortSamples()
+        prior.total.sortSamples()
+        for key in current.groups.keys { current.groups[key]?.sortSamples() }
+        for key in prior.groups.keys { prior.groups[key]?.sortSamples() }
     }
 
     static func keys(_ row: FunnelRow, _ dimension: Dimension) -> [String] {

@@ -134,8 +134,18 @@ public enum FunnelReporting {
         ISO8601.parse(text) ?? ISO8601.parse(text + "T00:00:00Z")
     }
 
-    public static func report(store: any Store, from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension, asOf: Timestamp) async throws -> FunnelReport {
+    /// The email report: per template, their total, and the re-engagement of inactivity workflows.
+    public typealias EmailReport = (templates: [EmailEngagement], total: EmailEngagement, reengagement: (workflows: [String], entered: Int, reengaged: Int))
+    /// Influenced pipeline, what of it had no touch, and the credit by touch, largest first.
+    public typealias AttributionResult = (total: Double, unattributed: Double, credit: [(touch: String, pipeline: Double)])
+
+    /// Folds what the rollup has not seen yet.
+    public static func catchUp(_ store: any Store) async throws {
         while try await store.refreshFunnel(limit: 50_000) == 50_000 {}
+    }
+
+    public static func report(store: any Store, from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension, asOf: Timestamp) async throws -> FunnelReport {
+        try await catchUp(store)
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
         var rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
         if dimension == .segment || dimension == .workflow {
@@ -165,11 +175,15 @@ public enum FunnelReporting {
     }
 
     /// Influenced pipeline credited to touches, largest first.
-    static func attribution(store: any Store, model: Attribution.Model) async throws -> (total: Double, unattributed: Double, credit: [(touch: String, pipeline: Double)]) {
-        while try await store.refreshFunnel(limit: 50_000) == 50_000 {}
+    static func attribution(store: any Store, model: Attribution.Model) async throws -> AttributionResult {
+        try await catchUp(store)
+        return attribution(try await store.attributionInputs(), model: model)
+    }
+
+    static func attribution(_ inputs: [(contactId: Int64, value: Double, touches: [String])], model: Attribution.Model) -> AttributionResult {
         var credit: [String: Double] = [:]
         var total = 0.0, unattributed = 0.0
-        for lead in try await store.attributionInputs() {
+        for lead in inputs {
             total += lead.value
             if lead.touches.isEmpty { unattributed += lead.value }
             for (touch, value) in Attribution.credit(touches: lead.touches, value: lead.value, model: model) { credit[touch, default: 0] += value }
@@ -180,9 +194,8 @@ public enum FunnelReporting {
 
     /// The email report: templates, their total, and re-engagement of the workflows that an
     /// inactivity trigger starts (their latest versions).
-    static func email(store: any Store, from: Timestamp, to: Timestamp) async throws
-        -> (templates: [EmailEngagement], total: EmailEngagement, reengagement: (workflows: [String], entered: Int, reengaged: Int))
-    {
+    static func email(store: any Store, from: Timestamp, to: Timestamp) async throws -> EmailReport {
+        try await catchUp(store)
         let templates = try await store.emailEngagement(sentFrom: from, to: to)
         let total = templates.reduce(EmailEngagement(template: "total", sent: 0, opened: 0, clicked: 0, unsubscribed: 0)) { sum, row in
             EmailEngagement(
@@ -194,6 +207,17 @@ public enum FunnelReporting {
         let inactive = latest.values.filter { if case .inactive = $0.definition.trigger { true } else { false } }.map(\.name).sorted()
         let counts = try await store.reengagement(workflows: inactive, enteredFrom: from, to: to)
         return (templates, total, (inactive, counts.entered, counts.reengaged))
+    }
+
+    /// Whether the steps split their contacts (variants or a holdout), anywhere in their branches.
+    static func hasSplit(_ steps: [WorkflowStep]) -> Bool {
+        steps.contains { step in
+            switch step.action {
+            case .split: true
+            case .branch(_, let then, let otherwise): hasSplit(then) || hasSplit(otherwise)
+            default: false
+            }
+        }
     }
 
     static func ratio(_ part: Int, _ whole: Int) -> Double? { whole == 0 ? nil : Double(part) / Double(whole) }

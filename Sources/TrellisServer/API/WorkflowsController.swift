@@ -1,5 +1,6 @@
 import Hummingbird
 import TrellisCore
+import TrellisMail
 import TrellisStore
 
 /// `/api/v1/workflows`: upload versions (JSON or YAML), publish, pause, archive, per-step counts,
@@ -28,9 +29,23 @@ struct WorkflowsController {
     @Sendable func upload(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         _ = try await services.authenticator.bearer(request, needs: .manageSegments)
         let (value, yaml) = try await RuleBody.document(request)
+        let definition = try await checked(value, yaml: yaml)
+        let publish = request.uri.queryParameters["publish"] == "true"
+        let record = try await services.store.saveWorkflow(definition, status: publish ? .published : .draft, at: services.clock.now())
+        try await services.workflows.reload()
+        var response = JSONResponse.make(representation(record, versions: [record]), status: .created)
+        response.headers[.location] = "/api/v1/workflows/\(record.name)"
+        return response
+    }
+
+    /// A definition checked as the API and the console save it: its own rules, the workflows it
+    /// enrolls into, and (when email is set up) the templates of the content library. A problem
+    /// is a 400 naming the field, and the line when the definition came as YAML.
+    func checked(_ value: JSONValue, yaml: YAMLDocument?) async throws -> WorkflowDefinition {
         let definition = try RuleBody.withLine(yaml) { () throws(InputError) in try WorkflowDefinition(json: value) }
         let known = Set(try await services.store.workflowVersions().map(\.name)).union([definition.name])
-        if let problem = definition.problems(workflows: known).first {
+        let templates = await services.mail.setup.map { Set($0.library.names) }
+        if let problem = definition.problems(templates: templates, workflows: known).first {
             var error = APIError(problem)
             if let yaml, let line = yaml.line(for: problem.field) {
                 error.message = "line \(line): \(problem.description)"
@@ -38,12 +53,7 @@ struct WorkflowsController {
             }
             throw error
         }
-        let publish = request.uri.queryParameters["publish"] == "true"
-        let record = try await services.store.saveWorkflow(definition, status: publish ? .published : .draft, at: services.clock.now())
-        try await services.workflows.reload()
-        var response = JSONResponse.make(representation(record, versions: [record]), status: .created)
-        response.headers[.location] = "/api/v1/workflows/\(record.name)"
-        return response
+        return definition
     }
 
     @Sendable func show(_ request: Request, context: TrellisRequestContext) async throws -> Response {

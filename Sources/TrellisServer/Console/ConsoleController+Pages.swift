@@ -11,6 +11,10 @@ extension ConsoleController {
     func registerPages(on router: Router<TrellisRequestContext>) {
         router.get("console/segments", use: segments)
         router.post("console/segments/preview", use: segmentPreview)
+        router.post("console/segments/count", use: segmentCount)
+        router.post("console/segments/save", use: segmentSave)
+        router.post("console/workflows", use: workflowSave)
+        router.get("console/static/console.js", use: { _, _ in Self.script() })
         router.get("console/workflows", use: workflows)
         router.get("console/workflows/:name", use: workflow)
         router.post("console/workflows/:name/status", use: workflowStatus)
@@ -24,22 +28,38 @@ extension ConsoleController {
 
     // MARK: Segments
 
-    func segmentValues(_ session: (user: ConsoleUser, csrf: String, token: String)) async throws -> [String: Any] {
+    /// The segments page: the list, and the rule editor holding what was submitted (or the
+    /// segment asked for with `?edit=name`, or an example).
+    func segmentValues(_ session: (user: ConsoleUser, csrf: String, token: String), form: [String: String] = [:], edit: String? = nil) async throws -> [String: Any] {
         var values = base(session, title: "Segments", nav: "segments")
-        values["segments"] = try await services.store.segments().map { record -> [String: Any] in
+        let records = try await services.store.segments()
+        values["segments"] = records.map { record -> [String: Any] in
             [
                 "name": record.definition.name, "description": record.definition.description ?? "", "members": record.memberCount,
                 "computing": record.computedVersion < record.version ? "computing \(record.progressDone) of \(record.progressTotal)" : "",
                 "updated": Self.day(record.updatedAt),
             ]
         }
-        values["rule"] = "match:\n  all:\n    - trait: country\n      in: [DE, AT, CH]\n    - event: Page Viewed\n      where: { path: /pricing }\n      count: { gte: 1 }\n      within: 30d\n"
+        values["canEdit"] = session.user.role.allows(.manageSegments)
+        if let edited = records.first(where: { $0.definition.name == edit }) {
+            values["name"] = edited.definition.name
+            values["description"] = edited.definition.description ?? ""
+            values["rule"] = Self.yaml(["match": edited.definition.source["match"] ?? .null])
+        } else {
+            values["name"] = form["name"] ?? ""
+            values["description"] = form["description"] ?? ""
+            values["rule"] =
+                form["rule"]
+                ?? "match:\n  all:\n    - trait: country\n      in: [DE, AT, CH]\n    - event: Page Viewed\n      where: { path: /pricing }\n      count: { gte: 1 }\n      within: 30d\n"
+        }
         return values
     }
 
     @Sendable func segments(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return Self.redirect("/console/login") }
-        return render("segments", try await segmentValues(session))
+        var values = try await segmentValues(session, edit: request.uri.queryParameters["edit"].map(String.init))
+        if let saved = request.uri.queryParameters["saved"] { values["saved"] = String(saved) }
+        return render("segments", values)
     }
 
     /// Counts who a rule matches now, without saving it: the rule editor's answer.
@@ -47,18 +67,9 @@ extension ConsoleController {
         guard let session = try await session(request) else { return Self.redirect("/console/login") }
         let form = try await Self.form(request)
         guard form["csrf"] == session.csrf else { throw APIError(.forbidden, code: "csrf", message: "the form's CSRF token is missing or wrong") }
-        var values = try await segmentValues(session)
-        let text = form["rule"] ?? ""
-        values["rule"] = text
+        var values = try await segmentValues(session, form: form)
         do {
-            let document = try YAMLDocument(text, file: "rule")
-            guard let match = document.value["match"] else { throw FormFiles.LoadError(file: "rule", line: 1, message: "match: is required") }
-            let rule = try RuleBody.withLine(document) { () throws(InputError) in try Rule(json: match, path: "match") }
-            let qualifier = await services.qualify.qualifier
-            if let unknown = rule.segmentReferences.first(where: { name in !qualifier.catalog.segments.contains { $0.name == name } }) {
-                throw FormFiles.LoadError(file: "rule", line: nil, message: "in_segment refers to unknown segment '\(unknown)'")
-            }
-            let report = try await services.store.preview(rule, with: qualifier, at: services.clock.now(), sampleSize: 10)
+            let report = try await preview(rule: try Self.rule(form["rule"] ?? ""), sampleSize: 10)
             values["preview"] = ["matching": report.matching, "contacts": report.contacts, "sample": report.sample.map { ["id": $0] }]
         } catch let error as FormFiles.LoadError {
             values["problem"] = error.description
@@ -68,10 +79,30 @@ extension ConsoleController {
         return render("segments", values, status: values["problem"] == nil ? .ok : .unprocessableContent)
     }
 
+    /// The rule editor's text: YAML with `match:` (name and description may be there too).
+    static func rule(_ text: String) throws -> Rule {
+        let document = try YAMLDocument(text, file: "rule")
+        guard let match = document.value["match"] else { throw FormFiles.LoadError(file: "rule", line: 1, message: "match: is required") }
+        return try RuleBody.withLine(document) { () throws(InputError) in try Rule(json: match, path: "match") }
+    }
+
+    /// Who a rule matches now, counted against the store without saving anything.
+    func preview(rule: Rule, sampleSize: Int) async throws -> PreviewReport {
+        let qualifier = await services.qualify.qualifier
+        if let unknown = rule.segmentReferences.first(where: { name in !qualifier.catalog.segments.contains { $0.name == name } }) {
+            throw FormFiles.LoadError(file: "rule", line: nil, message: "in_segment refers to unknown segment '\(unknown)'")
+        }
+        return try await services.store.preview(rule, with: qualifier, at: services.clock.now(), sampleSize: sampleSize)
+    }
+
     // MARK: Workflows
 
     @Sendable func workflows(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return Self.redirect("/console/login") }
+        return render("workflows", try await workflowListValues(session))
+    }
+
+    func workflowListValues(_ session: (user: ConsoleUser, csrf: String, token: String)) async throws -> [String: Any] {
         var latest: [String: WorkflowRecord] = [:]
         for record in try await services.store.workflowVersions() { latest[record.name] = record }
         var values = base(session, title: "Workflows", nav: "workflows")
@@ -84,7 +115,9 @@ extension ConsoleController {
             ])
         }
         values["workflows"] = rows
-        return render("workflows", values)
+        values["canEdit"] = session.user.role.allows(.manageSegments)
+        values["definitionText"] = "workflow: new-workflow\ntrigger:\n  event: Ebook Downloaded\nsteps:\n  - wait: 1d\n  - exit\n"
+        return values
     }
 
     @Sendable func workflow(_ request: Request, context: TrellisRequestContext) async throws -> Response {
@@ -93,6 +126,11 @@ extension ConsoleController {
         guard let record = try await services.store.workflowVersions().last(where: { $0.name == name }) else {
             throw APIError.notFound("workflow '\(name)' does not exist")
         }
+        return render("workflow", try await workflowValues(session, record))
+    }
+
+    func workflowValues(_ session: (user: ConsoleUser, csrf: String, token: String), _ record: WorkflowRecord) async throws -> [String: Any] {
+        let name = record.name
         let counts = try await services.store.workflowStepCounts(name: name)
         var values = base(session, title: "Workflow \(name)", nav: "workflows")
         values["name"] = name
@@ -103,10 +141,11 @@ extension ConsoleController {
         values["pause"] = record.status == .published
         values["graph"] = Self.workflowGraph(record.definition, counts: counts)
         values["source"] = Self.yaml(record.definition.source)
+        values["definitionText"] = Self.yaml(record.definition.source)
         if let (goal, report) = try await FunnelReporting.experiment(store: services.store, record, goal: nil), report.arms.count + (report.holdout == nil ? 0 : 1) > 1 {
             values["experiment"] = Self.experimentValues(goal: goal, report)
         }
-        return render("workflow", values)
+        return values
     }
 
     @Sendable func workflowStatus(_ request: Request, context: TrellisRequestContext) async throws -> Response {
@@ -290,10 +329,10 @@ extension ConsoleController {
 
     @Sendable func reports(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return Self.redirect("/console/login") }
-        let now = services.clock.now()
-        let to = Timestamp(millisecondsSinceEpoch: (now.millisecondsSinceEpoch / 86_400_000 + 1) * 86_400_000)
-        let from = to.adding(days: -90)
+        let snapshot = try await services.reportSnapshots.reports(now: services.clock.now())
+        let (from, to, reports) = (snapshot.from, snapshot.to, snapshot.value)
         var values = base(session, title: "Reports", nav: "reports")
+        values["asOf"] = Self.day(snapshot.computedAt)
         values["from"] = String(from.iso8601.prefix(10))
         values["to"] = String(to.adding(days: -1).iso8601.prefix(10))
         func percent(_ value: Double??) -> String { (value ?? nil).map { String(format: "%.1f %%", $0 * 100) } ?? "–" }
@@ -310,11 +349,11 @@ extension ConsoleController {
                 ]
             }
         }
-        values["bySource"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .source, asOf: now))
-        values["byWeek"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .week, asOf: now))
-        values["bySegment"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .segment, asOf: now))
-        values["byWorkflow"] = rows(try await FunnelReporting.report(store: services.store, from: from, to: to, by: .workflow, asOf: now))
-        let email = try await FunnelReporting.email(store: services.store, from: from, to: to)
+        values["bySource"] = rows(reports.bySource)
+        values["byWeek"] = rows(reports.byWeek)
+        values["bySegment"] = rows(reports.bySegment)
+        values["byWorkflow"] = rows(reports.byWorkflow)
+        let email = reports.email
         func emailRow(_ row: EmailEngagement) -> [String: Any] {
             [
                 "template": row.template, "sent": row.sent, "opened": percent(FunnelReporting.ratio(row.opened, row.sent)),
@@ -328,34 +367,18 @@ extension ConsoleController {
             "rate": percent(FunnelReporting.ratio(email.reengagement.reengaged, email.reengagement.entered)),
         ]
         let model = request.uri.queryParameters["model"].flatMap { Attribution.Model(rawValue: String($0)) } ?? .positionBased
-        let attribution = try await FunnelReporting.attribution(store: services.store, model: model)
+        let attribution = reports.attribution[model] ?? (0, 0, [])
         values["models"] = Attribution.Model.allCases.map { ["name": $0.rawValue, "current": $0 == model] }
         values["attribution"] = [
             "model": model.rawValue, "total": String(format: "%.0f", attribution.total), "unattributed": String(format: "%.0f", attribution.unattributed),
             "items": attribution.credit.prefix(15).map { ["touch": $0.touch, "pipeline": String(format: "%.0f", $0.pipeline)] },
         ]
-        var experiments: [[String: Any]] = []
-        var latest: [String: WorkflowRecord] = [:]
-        for record in try await services.store.workflowVersions() { latest[record.name] = record }
-        for record in latest.values.sorted(by: { $0.name < $1.name }) where Self.hasSplit(record.definition.steps) {
-            if let (goal, report) = try await FunnelReporting.experiment(store: services.store, record, goal: nil) {
-                var item = Self.experimentValues(goal: goal, report)
-                item["workflow"] = record.name
-                experiments.append(item)
-            }
+        values["experiments"] = reports.experiments.map { experiment in
+            var item = Self.experimentValues(goal: experiment.goal, experiment.report)
+            item["workflow"] = experiment.workflow
+            return item
         }
-        values["experiments"] = experiments
         return render("reports", values)
-    }
-
-    static func hasSplit(_ steps: [WorkflowStep]) -> Bool {
-        steps.contains { step in
-            switch step.action {
-            case .split: true
-            case .branch(_, let then, let otherwise): hasSplit(then) || hasSplit(otherwise)
-            default: false
-            }
-        }
     }
 
     // MARK: Settings

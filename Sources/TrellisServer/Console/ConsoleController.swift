@@ -80,11 +80,11 @@ struct ConsoleController {
         ["title": title, "csrf": session.csrf, "user": ["name": session.user.name, "role": session.user.role.rawValue], "nav": [nav: true]]
     }
 
-    static func form(_ request: Request) async throws -> [String: String] {
+    static func form(_ request: Request, limit: Int = 16 * 1024) async throws -> [String: String] {
         guard RequestBody.mediaType(request) == "application/x-www-form-urlencoded" else {
             throw APIError(.unsupportedMediaType, code: "unsupported_media_type", message: "submit the form as application/x-www-form-urlencoded")
         }
-        return HostedFormsController.urlDecoded(String(decoding: try await RequestBody.read(request, limit: 16 * 1024), as: UTF8.self))
+        return HostedFormsController.urlDecoded(String(decoding: try await RequestBody.read(request, limit: limit), as: UTF8.self))
     }
 
     // MARK: Sign-in
@@ -131,12 +131,10 @@ struct ConsoleController {
 
     @Sendable func dashboard(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         guard let session = try await session(request) else { return Self.redirect("/console/login") }
-        let now = services.clock.now()
         let days = 30
         // Whole UTC days, today included: [start of today − 29 days, start of tomorrow).
-        let to = Timestamp(millisecondsSinceEpoch: (now.millisecondsSinceEpoch / 86_400_000 + 1) * 86_400_000)
-        let from = to.adding(days: -days)
-        let report = try await FunnelReporting.report(store: services.store, from: from, to: to, by: .total, asOf: now)
+        let snapshot = try await services.reportSnapshots.dashboard(now: services.clock.now())
+        let (from, to, report) = (snapshot.from, snapshot.to, snapshot.value.report)
         let current = report.current.total, prior = report.prior.total
         let stages: [(String, String, Int, Int)] = [
             ("captured", "Leads captured", current.captured, prior.captured), ("mql", "MQL", current.mql, prior.mql), ("sql", "SQL", current.sql, prior.sql),
@@ -152,6 +150,7 @@ struct ConsoleController {
         values["cards"] = cards
         values["rates"] = rates
         values["days"] = days
+        values["asOf"] = Self.day(snapshot.computedAt)
         values["from"] = String(from.iso8601.prefix(10))
         values["to"] = String(to.adding(days: -1).iso8601.prefix(10))
         values["toExclusive"] = String(to.iso8601.prefix(10))

@@ -1,7 +1,8 @@
 import Mustache
 
 /// The console's pages as Mustache templates: a shared head (navigation) and foot, and one
-/// template a page. Plain HTML and CSS, no script from anywhere (users may run air-gapped).
+/// template a page. Plain HTML and CSS; one small script of its own (the rule editor's live
+/// count), served by the console itself: nothing comes from elsewhere (users may run air-gapped).
 enum ConsoleTemplates {
     static let head = """
         <!doctype html>
@@ -67,7 +68,7 @@ enum ConsoleTemplates {
     static let dashboard = """
         {{> head}}
         <h1>Dashboard</h1>
-        <p class="muted">Leads captured {{from}} – {{to}}, beside the {{days}} days before.</p>
+        <p class="muted">Leads captured {{from}} – {{to}}, beside the {{days}} days before; figures as of {{asOf}} UTC.</p>
         <div class="cards" data-from="{{from}}" data-to="{{toExclusive}}">
         {{#cards}}<div class="card"><div>{{label}}</div><div class="n" data-metric="{{key}}">{{value}}</div><div class="p">prior {{prior}}</div></div>{{/cards}}
         </div>
@@ -133,17 +134,22 @@ enum ConsoleTemplates {
         {{> head}}
         <h1>Segments</h1>
         <table><thead><tr><th scope="col">Segment</th><th scope="col">Members</th><th scope="col">Description</th><th scope="col">Updated</th></tr></thead><tbody>
-        {{#segments}}<tr><td>{{name}}</td><td data-segment="{{name}}">{{members}}{{#computing}} ({{computing}}){{/computing}}</td><td>{{description}}</td><td>{{updated}}</td></tr>{{/segments}}
+        {{#segments}}<tr><td>{{#canEdit}}<a href="/console/segments?edit={{name}}#editor">{{name}}</a>{{/canEdit}}{{^canEdit}}{{name}}{{/canEdit}}</td><td data-segment="{{name}}">{{members}}{{#computing}} ({{computing}}){{/computing}}</td><td>{{description}}</td><td>{{updated}}</td></tr>{{/segments}}
         {{^segments}}<tr><td colspan="4">No segments yet.</td></tr>{{/segments}}
         </tbody></table>
-        <h2>Try a rule</h2>
-        <p class="muted">Counts who the rule matches now; nothing is saved. The rule language is in docs/rules.md.</p>
+        <h2 id="editor">{{#canEdit}}Write a rule, count it, save it{{/canEdit}}{{^canEdit}}Try a rule{{/canEdit}}</h2>
+        <p class="muted">The count follows the rule as you type; nothing is saved until you save it. The rule language is in docs/rules.md.</p>
+        {{#saved}}<p role="status">Saved segment <strong>{{saved}}</strong>: its members are being computed.</p>{{/saved}}
         <form method="post" action="/console/segments/preview"><input type="hidden" name="csrf" value="{{csrf}}">
-        <p><label for="rule">Rule (YAML)</label><br><textarea id="rule" name="rule" rows="12" spellcheck="false">{{rule}}</textarea></p>
-        <p><button type="submit">Count</button></p></form>
+        {{#canEdit}}<p><label for="name">Name</label><br><input id="name" name="name" value="{{name}}" autocomplete="off"></p>
+        <p><label for="description">Description</label><br><input id="description" name="description" value="{{description}}" autocomplete="off"></p>{{/canEdit}}
+        <p><label for="rule">Rule (YAML)</label><br><textarea id="rule" name="rule" rows="12" spellcheck="false" data-count-url="/console/segments/count">{{rule}}</textarea></p>
+        <p id="live-count" role="status" aria-live="polite"></p>
+        <p><button type="submit">Count</button>{{#canEdit}} <button class="secondary" type="submit" formaction="/console/segments/save">Save as segment</button>{{/canEdit}}</p></form>
         {{#problem}}<p class="error" role="alert">{{problem}}</p>{{/problem}}
         {{#preview}}<p role="status"><strong data-field="matching">{{matching}}</strong> of {{contacts}} contacts match.
         {{#sample}}<a href="/console/contacts/{{id}}">#{{id}}</a> {{/sample}}</p>{{/preview}}
+        <script src="/console/static/console.js" defer></script>
         {{> foot}}
         """
 
@@ -154,6 +160,8 @@ enum ConsoleTemplates {
         {{#workflows}}<tr><td><a href="/console/workflows/{{name}}">{{name}}</a> v{{version}}</td><td>{{status}}</td><td>{{trigger}}</td><td>{{entered}}</td><td>{{waiting}}</td></tr>{{/workflows}}
         {{^workflows}}<tr><td colspan="5">No workflows yet.</td></tr>{{/workflows}}
         </tbody></table>
+        {{#canEdit}}<h2>New workflow</h2>
+        {{> workflowEditor}}{{/canEdit}}
         {{> foot}}
         """
 
@@ -170,7 +178,9 @@ enum ConsoleTemplates {
         {{#arms}}<tr><td>{{name}}</td><td>{{entered}}</td><td>{{converted}}</td><td>{{rate}}</td><td>{{interval}}</td></tr>{{/arms}}
         </tbody></table>{{/experiment}}
         <h2>Definition</h2>
-        <pre>{{source}}</pre>
+        {{#canEdit}}<p class="muted">Saving makes a new version; runs under way stay on the version they started.</p>
+        {{> workflowEditor}}{{/canEdit}}
+        {{^canEdit}}<pre>{{source}}</pre>{{/canEdit}}
         {{> foot}}
         """
 
@@ -200,7 +210,7 @@ enum ConsoleTemplates {
     static let reports = """
         {{> head}}
         <h1>Reports</h1>
-        <p class="muted">Leads captured {{from}} – {{to}}; the same figures as /api/v1/reports. Costs are the monthly amounts of the config's <code>report_costs</code> over the period.</p>
+        <p class="muted">Leads captured {{from}} – {{to}}, figures as of {{asOf}} UTC; the same figures as /api/v1/reports. Costs are the monthly amounts of the config's <code>report_costs</code> over the period.</p>
         <h2>By source</h2>
         <table><thead><tr><th scope="col">Source</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th><th scope="col">Cost</th><th scope="col">Cost per opportunity</th></tr></thead><tbody>
         {{#bySource}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td><td>{{cost}}</td><td data-cost-per-opportunity="{{group}}">{{costPerOpportunity}}</td></tr>{{/bySource}}
@@ -262,11 +272,53 @@ enum ConsoleTemplates {
         {{> foot}}
         """
 
+    /// The workflow editor: YAML checked on the server (with the line of each problem), saved as
+    /// a draft or published.
+    static let workflowEditor = """
+        <form method="post" action="/console/workflows"><input type="hidden" name="csrf" value="{{csrf}}"><input type="hidden" name="page" value="{{name}}">
+        <p><label for="definition">Definition (YAML, see docs/workflows.md)</label><br><textarea id="definition" name="definition" rows="18" spellcheck="false">{{definitionText}}</textarea></p>
+        {{#problem}}<p class="error" role="alert">{{problem}}</p>{{/problem}}{{#checked}}<p role="status">{{checked}}</p>{{/checked}}
+        <p><button type="submit" name="action" value="check">Check</button> <button class="secondary" type="submit" name="action" value="draft">Save as draft</button>
+        <button class="secondary" type="submit" name="action" value="publish">Save and publish</button></p></form>
+        """
+
+    /// The console's own script (the only one): the rule editor's count, asked for after a pause
+    /// in typing; an answer overtaken by a newer question is dropped.
+    static let script = """
+        (function () {
+          "use strict";
+          var rule = document.getElementById("rule"), out = document.getElementById("live-count");
+          if (!rule || !out || !window.fetch) { return; }
+          var timer = null, asked = 0;
+          function count() {
+            var mine = ++asked, body = new URLSearchParams();
+            body.set("csrf", rule.form.elements.csrf.value);
+            body.set("rule", rule.value);
+            out.className = "muted";
+            out.textContent = "Counting…";
+            fetch(rule.getAttribute("data-count-url"), { method: "POST", body: body, credentials: "same-origin" })
+              .then(function (response) { return response.json().then(function (json) { return { ok: response.ok, json: json }; }); })
+              .then(function (answer) {
+                if (mine !== asked) { return; }
+                if (answer.ok) {
+                  out.className = "";
+                  out.textContent = answer.json.matching + " of " + answer.json.contacts + " contacts match now.";
+                } else {
+                  out.className = "error";
+                  out.textContent = (answer.json.error && answer.json.error.message) || "The rule cannot be counted.";
+                }
+              })
+              .catch(function () { if (mine === asked) { out.className = "muted"; out.textContent = "The count is not available right now."; } });
+          }
+          rule.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(count, 600); });
+        })();
+        """
+
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
         for (name, text) in [("head", head), ("foot", foot), ("login", login), ("dashboard", dashboard), ("contacts", contacts), ("contact", contact), ("handoffs", handoffs),
             ("segments", segments), ("workflows", workflows), ("workflow", workflow), ("content", content), ("template", template), ("reports", reports),
-            ("settings", settings),
+            ("settings", settings), ("workflowEditor", workflowEditor),
         ] {
             // The templates are part of the program: a parse error is a bug caught by the tests.
             try! library.register(text, named: name)

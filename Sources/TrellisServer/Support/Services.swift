@@ -26,10 +26,12 @@ public final class Services: Sendable {
         set { costs.withLock { $0 = newValue } }
     }
     let random: RandomIdentifiers
+    /// The console's dashboard and reports page, computed once and served until the data moves.
+    public let reportSnapshots: ReportSnapshots
 
     public init(
         store: any Store, clock: any TrellisClock, metrics: ServerMetrics = ServerMetrics(), trackingLimits: TrackingLimits = .segment,
-        formRateLimit: (burst: Int, perMinute: Int) = (10, 6)
+        formRateLimit: (burst: Int, perMinute: Int) = (10, 6), reportMaxAge: Int64 = 0
     ) {
         self.store = store
         self.clock = clock
@@ -49,6 +51,7 @@ public final class Services: Sendable {
         self.trackingLimits = trackingLimits
         self.formLimiter = Mutex(RateLimiter(burst: formRateLimit.burst, perMinute: formRateLimit.perMinute))
         self.random = RandomIdentifiers()
+        self.reportSnapshots = ReportSnapshots(store: store, clock: clock, maxAge: reportMaxAge)
     }
 }
 

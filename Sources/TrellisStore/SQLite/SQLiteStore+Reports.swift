@@ -14,6 +14,15 @@ extension SQLiteStore {
                     FROM events e JOIN contacts c ON c.id = e.contact_id WHERE e.seq > ? ORDER BY e.seq LIMIT ?
                     """, arguments: [cursor, limit])
             let create = try db.cachedStatement(sql: "INSERT INTO funnel_contacts (contact_id, captured_at, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            /// The email report's rollup: the first open, click and unsubscribe of each send.
+            func stampSend(_ event: Row, at: Int64, columns: [String]) throws {
+                guard let send = (try? JSONValue(jsonText: event[3] as String))?["send_id"]?.intValue else { return }
+                for column in columns {
+                    try db.execute(
+                        sql: "UPDATE email_sends SET \(column) = min(coalesce(\(column), ?1), ?1) WHERE id = ?2 AND contact_id = ?3",
+                        arguments: [at, send, event[1] as Int64])
+                }
+            }
             for event in events {
                 let contactId: Int64 = event[1]
                 let name: String? = event[2]
@@ -34,7 +43,12 @@ extension SQLiteStore {
                         try first("\(stage.rawValue)_at")
                     }
                 case "Demo Requested", "Demo Booked": try first("demo_at")
-                case "Unsubscribed": try first("unsubscribed_at")
+                case "Unsubscribed":
+                    try first("unsubscribed_at")
+                    try stampSend(event, at: at, columns: ["unsubscribed_at"])
+                // A click counts as an open: images are often blocked.
+                case "Email Opened": try stampSend(event, at: at, columns: ["opened_at"])
+                case "Email Clicked": try stampSend(event, at: at, columns: ["opened_at", "clicked_at"])
                 case "Handed Off": try first("handed_off_at")
                 case "Sales Feedback":
                     try first("first_touch_at")
@@ -56,6 +70,10 @@ extension SQLiteStore {
             }
             return events.count
         }
+    }
+
+    public func latestEventSequence() async throws -> Int64 {
+        try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0 }
     }
 
     public func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, workflows: Bool) async throws -> [Int64: [String]] {
@@ -80,21 +98,32 @@ extension SQLiteStore {
 
     public func funnelRows(capturedFrom from: Timestamp, to: Timestamp) async throws -> [FunnelRow] {
         try await pool.read { db in
-            try Row.fetchAll(
+            // Over a good part of the history (the reports page asks for 180 days) reading the
+            // table straight through beats the capture-time index, whose rows lie all over it:
+            // 0.3 s against 3 s for a million leads.
+            let span = try Row.fetchOne(db, sql: "SELECT min(captured_at), max(captured_at) FROM funnel_contacts")
+            let earliest: Int64 = span?[0] ?? 0, latest: Int64 = span?[1] ?? 0
+            let wide = (to.millisecondsSinceEpoch - from.millisecondsSinceEpoch) * 4 >= latest - earliest
+            let cursor = try Row.fetchCursor(
                 db,
                 sql: """
                     SELECT contact_id, captured_at, source, lead_at, mql_at, sal_at, sql_at, opportunity_at, customer_at, demo_at, handed_off_at,
                         first_touch_at, unsubscribed_at, pipeline, revenue
-                    FROM funnel_contacts WHERE captured_at >= ? AND captured_at < ?
-                    """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
-            ).map { row in
+                    FROM funnel_contacts \(wide ? "NOT INDEXED" : "") WHERE captured_at >= ? AND captured_at < ?
+                    """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch])
+            var rows: [FunnelRow] = []
+            while let row = try cursor.next() {
                 func time(_ index: Int) -> Timestamp? { (row[index] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)) }
                 var reached: [LifecycleStage: Timestamp] = [:]
-                for (offset, stage) in Self.funnelStages.enumerated() { reached[stage] = time(3 + offset) }
-                return FunnelRow(
-                    contactId: row[0], capturedAt: time(1)!, source: row[2], reached: reached, demoAt: time(9), firstTouchAt: time(11),
-                    handedOffAt: time(10), unsubscribedAt: time(12), pipeline: row[13], revenue: row[14])
+                for (offset, stage) in Self.funnelStages.enumerated() {
+                    if let at = time(3 + offset) { reached[stage] = at }
+                }
+                rows.append(
+                    FunnelRow(
+                        contactId: row[0], capturedAt: time(1)!, source: row[2], reached: reached, demoAt: time(9), firstTouchAt: time(11),
+                        handedOffAt: time(10), unsubscribedAt: time(12), pipeline: row[13], revenue: row[14]))
             }
+            return rows
         }
     }
 }
@@ -102,12 +131,16 @@ extension SQLiteStore {
 extension SQLiteStore {
     public func experimentArms(workflow: String, goalEvent: String) async throws -> [(arm: String, entered: Int, converted: Int)] {
         try await pool.read { db in
+            // A run converted when its contact had the goal event at or after entering: the
+            // goal's latest time per contact (one range of the rule-name index) against each run,
+            // instead of probing every run's events.
             try Row.fetchAll(
                 db,
                 sql: """
+                    WITH goal AS (SELECT contact_id, max(timestamp) AS last FROM events WHERE \(Self.ruleNameSQL) = ? GROUP BY contact_id)
                     SELECT coalesce(r.variant, CASE WHEN r.finish_reason = 'holdout' THEN 'holdout' ELSE 'all' END) AS arm, count(*),
-                        sum(EXISTS (SELECT 1 FROM events e WHERE e.contact_id = r.contact_id AND \(Self.ruleNameSQL) = ? AND e.timestamp >= r.entered_at))
-                    FROM workflow_runs r WHERE r.workflow = ? GROUP BY arm ORDER BY arm
+                        coalesce(sum(goal.last >= r.entered_at), 0)
+                    FROM workflow_runs r LEFT JOIN goal ON goal.contact_id = r.contact_id WHERE r.workflow = ? GROUP BY arm ORDER BY arm
                     """, arguments: [goalEvent, workflow]
             ).map { ($0[0], $0[1], $0[2]) }
         }
@@ -141,16 +174,13 @@ extension SQLiteStore {
 extension SQLiteStore {
     public func emailEngagement(sentFrom from: Timestamp, to: Timestamp) async throws -> [EmailEngagement] {
         try await pool.read { db in
-            // Each send's events are found through the contact's own events (events_contact).
-            func happened(_ names: String) -> String {
-                "EXISTS (SELECT 1 FROM events e WHERE e.contact_id = s.contact_id AND e.type = 'track' AND e.name IN (\(names)) AND json_extract(e.properties, '$.send_id') = s.id)"
-            }
-            return try Row.fetchAll(
+            // Opens, clicks and unsubscribes are stamped on each send by the report rollup.
+            try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT s.template, count(*), sum(\(happened("'Email Opened', 'Email Clicked'"))), sum(\(happened("'Email Clicked'"))), sum(\(happened("'Unsubscribed'")))
-                    FROM email_sends s WHERE s.status = 'sent' AND s.recipient IS NULL AND s.sent_at >= ? AND s.sent_at < ?
-                    GROUP BY s.template ORDER BY s.template
+                    SELECT template, count(*), count(opened_at), count(clicked_at), count(unsubscribed_at)
+                    FROM email_sends WHERE status = 'sent' AND recipient IS NULL AND sent_at >= ? AND sent_at < ?
+                    GROUP BY template ORDER BY template
                     """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
             ).map { row in EmailEngagement(template: row[0], sent: row[1], opened: row[2], clicked: row[3], unsubscribed: row[4]) }
         }

@@ -46,11 +46,13 @@ final class LoadConnection: Sendable {
     }
 
     /// GETs `path`; returns the status and the body as text (for reading /metrics).
-    func get(path: String) async throws -> (status: Int, body: String) {
+    func get(path: String, headers: HTTPHeaders = [:]) async throws -> (status: Int, body: String) {
         let promise = channel.eventLoop.makePromise(of: Int.self)
         let channel = self.channel
         let collector = self.collector
-        let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: ["Host": "127.0.0.1"])
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+        head.headers.replaceOrAdd(name: "Host", value: "127.0.0.1")
+        let request = head
         channel.eventLoop.execute {
             collector.pending = promise
             collector.body = ByteBuffer()
