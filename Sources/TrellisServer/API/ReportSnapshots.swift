@@ -73,11 +73,11 @@ public actor ReportSnapshots {
         try await reports(now: now, maxAge: maxAge)
     }
 
-    /// Computes again the snapshots that events have overtaken (the reports page's only once
-    /// somebody has asked for it), so pages find them fresh.
+    /// Computes again the snapshots that events have overtaken, so pages find them fresh (and
+    /// the first ones at start, so nobody waits for them).
     public func refresh(now: Timestamp) async throws {
         if await dashboardSlot.due(now: now) { _ = try await dashboard(now: now, maxAge: 0) }
-        if await reportsSlot.hasValue, await reportsSlot.due(now: now) { _ = try await reports(now: now, maxAge: 0) }
+        if await reportsSlot.due(now: now) { _ = try await reports(now: now, maxAge: 0) }
     }
 
     private func dashboard(now: Timestamp, maxAge: Int64) async throws -> Snapshot<Dashboard> {
@@ -142,8 +142,6 @@ public actor ReportSnapshots {
 actor SnapshotSlot<Value: Sendable> {
     private var current: ReportSnapshots.Snapshot<Value>?
     private var computing: (from: Timestamp, task: Task<ReportSnapshots.Snapshot<Value>, any Error>)?
-
-    var hasValue: Bool { current != nil }
 
     /// Whether a background refresh should compute it again (if events have overtaken it).
     func due(now: Timestamp) -> Bool {

@@ -133,11 +133,14 @@ extension SQLiteStore {
         try await pool.read { db in
             // A run converted when its contact had the goal event at or after entering: the
             // goal's latest time per contact (one range of the rule-name index) against each run,
-            // instead of probing every run's events.
+            // instead of probing every run's events. Left to itself SQLite walks the whole log
+            // by contact to save the GROUP BY a sort: 97 s against 3.5 s at 20M events.
             try Row.fetchAll(
                 db,
                 sql: """
-                    WITH goal AS (SELECT contact_id, max(timestamp) AS last FROM events WHERE \(Self.ruleNameSQL) = ? GROUP BY contact_id)
+                    WITH goal AS (
+                        SELECT contact_id, max(timestamp) AS last FROM events INDEXED BY events_rule_name_time
+                        WHERE type IN ('track', 'page', 'screen') AND \(Self.ruleNameSQL) = ? GROUP BY contact_id)
                     SELECT coalesce(r.variant, CASE WHEN r.finish_reason = 'holdout' THEN 'holdout' ELSE 'all' END) AS arm, count(*),
                         coalesce(sum(goal.last >= r.entered_at), 0)
                     FROM workflow_runs r LEFT JOIN goal ON goal.contact_id = r.contact_id WHERE r.workflow = ? GROUP BY arm ORDER BY arm
