@@ -3,7 +3,8 @@ import GRDBSQLite
 
 /// A prepared statement driven through SQLite's C API: bind, step, reset.
 ///
-/// Used only for the ingest writer's three per-event statements. GRDB's `StatementArguments` box
+/// Used for the ingest writer's three per-event statements and the rules' per-contact event
+/// reads. GRDB's `StatementArguments` box
 /// every value as an existential and convert it twice; at tens of thousands of events a second
 /// on one writer thread that was over a third of the writer's time (measured with
 /// `perf record --call-graph dwarf`). Everything else goes through GRDB as usual.
@@ -57,6 +58,13 @@ struct DirectStatement {
     }
 
     func int64(_ column: Int32) -> Int64 { sqlite3_column_int64(handle, column) }
+
+    /// The column as text, nil when NULL.
+    func text(_ column: Int32) -> String? {
+        guard sqlite3_column_type(handle, column) != SQLITE_NULL, let characters = sqlite3_column_text(handle, column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: characters, count: count), as: UTF8.self)
+    }
 
     func reset() {
         sqlite3_reset(handle)

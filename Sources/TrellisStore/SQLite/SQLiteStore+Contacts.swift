@@ -15,11 +15,12 @@ extension SQLiteStore {
 
     /// The id a contact answers to now: itself, or the contact it was merged into.
     static func survivor(_ db: Database, of id: Int64) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT survivor_id FROM contact_merges WHERE absorbed_id = ?", arguments: [id]) ?? id
+        // Asked for every contact a pass touches: the statement is prepared once per connection.
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT survivor_id FROM contact_merges WHERE absorbed_id = ?"), arguments: [id]) ?? id
     }
 
     static func anonymousIds(_ db: Database, contactId: Int64) throws -> [String] {
-        try String.fetchAll(db, sql: "SELECT value FROM identities WHERE contact_id = ? AND kind = 'anon' ORDER BY created_at, value", arguments: [contactId])
+        try String.fetchAll(db.cachedStatement(sql: "SELECT value FROM identities WHERE contact_id = ? AND kind = 'anon' ORDER BY created_at, value"), arguments: [contactId])
     }
 
     public func contacts(_ query: ContactQuery) async throws -> [Contact] {

@@ -109,7 +109,7 @@ struct QualifyPlanner {
             if work[id] == nil { order.append(id) }
             work[id] = .everything
         }
-        let loader = FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames)
+        let loader = FactsLoader(db: db, qualifier: qualifier, segmentNames: segmentNames, snapshot: true)
         var colleagues: [Int64] = []
         for id in order {
             let outcome = try planContact(id, changes: work[id]!, loader: loader)
@@ -286,15 +286,25 @@ struct FactsLoader {
     let db: Database
     let needs: FactNeeds
     let segmentNames: [Int64: String]
+    /// Colleagues' facts already loaded in this pass, when the pass reads one snapshot.
+    private let memo: ColleagueMemo?
 
-    init(db: Database, needs: FactNeeds, segmentNames: [Int64: String]) {
+    /// `snapshot`: every read of this loader sees the same state of the store (a planning pass,
+    /// not one that writes as it goes), so a colleague's facts are loaded once per pass: an
+    /// account rule otherwise loads every colleague for every contact of the account.
+    init(db: Database, needs: FactNeeds, segmentNames: [Int64: String], snapshot: Bool = false) {
         self.db = db
         self.needs = needs
         self.segmentNames = segmentNames
+        self.memo = snapshot ? ColleagueMemo() : nil
     }
 
-    init(db: Database, qualifier: Qualifier, segmentNames: [Int64: String]) {
-        self.init(db: db, needs: qualifier.needs, segmentNames: segmentNames)
+    init(db: Database, qualifier: Qualifier, segmentNames: [Int64: String], snapshot: Bool = false) {
+        self.init(db: db, needs: qualifier.needs, segmentNames: segmentNames, snapshot: snapshot)
+    }
+
+    final class ColleagueMemo {
+        var facts: [Int64: ContactFacts] = [:]
     }
 
     func facts(for row: ContactRow, at now: Timestamp, withColleagues: Bool) throws -> ContactFacts {
@@ -302,30 +312,49 @@ struct FactsLoader {
         if let accountId = row.accountId {
             facts.account = try account(accountId)
             if withColleagues, needs.accountRules {
-                let others = try Row.fetchAll(
-                    db, sql: "SELECT \(ContactRow.columns) FROM contacts WHERE account_id = ? AND id <> ? ORDER BY id LIMIT 500",
-                    arguments: [accountId, row.id])
-                facts.others = try others.map { try self.facts(for: try ContactRow(row: $0), at: now, withColleagues: false) }
+                let ids = try Int64.fetchAll(
+                    db.cachedStatement(sql: "SELECT id FROM contacts WHERE account_id = ? AND id <> ? ORDER BY id LIMIT 500"), arguments: [accountId, row.id])
+                facts.others = try ids.compactMap { id in
+                    if let known = memo?.facts[id] { return known }
+                    guard let colleague = try ContactRow.fetch(db, id: id) else { return nil }
+                    let loaded = try self.facts(for: colleague, at: now, withColleagues: false)
+                    memo?.facts[id] = loaded
+                    return loaded
+                }
             }
         }
         if !needs.eventNames.isEmpty {
             let since = needs.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
+            // Only the events the rules name, and properties only where a rule filters on them:
+            // the statement is the same for every contact of the pass, prepared once.
+            let names = needs.eventNames.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+            let filtered = needs.filteredEventNames.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
             let statement = try db.cachedStatement(
                 sql: """
-                    SELECT \(SQLiteStore.ruleNameSQL), timestamp, properties FROM events
-                    WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ?
+                    SELECT \(SQLiteStore.ruleNameSQL), timestamp, CASE WHEN \(SQLiteStore.ruleNameSQL) IN (\(filtered.isEmpty ? "NULL" : filtered)) THEN properties END
+                    FROM events WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND \(SQLiteStore.ruleNameSQL) IN (\(names))
                     """)
-            let rows = try Row.fetchAll(statement, arguments: [row.id, since])
-            for event in rows {
-                guard let name: String = event[0], needs.eventNames.contains(name) else { continue }
-                let properties = needs.filteredEventNames.contains(name) ? try JSONValue.column(event[2], "events.properties") : [:]
-                let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: event[1]), properties: properties)
-                facts.eventsByName[name, default: []].append(fact)
+            // Read through SQLite's C API: this runs for every contact (and colleague) a pass
+            // qualifies, and GRDB's rows cost more than the query.
+            let events = DirectStatement(statement)
+            defer { events.reset() }
+            events.bind(1, row.id)
+            events.bind(2, since)
+            while try events.step() {
+                guard let name = events.text(0), needs.eventNames.contains(name) else { continue }
+                let properties = needs.filteredEventNames.contains(name) ? try JSONValue.column(events.text(2), "events.properties") : [:]
+                facts.eventsByName[name, default: []].append(EventFact(timestamp: Timestamp(millisecondsSinceEpoch: events.int64(1)), properties: properties))
             }
         }
         if needs.memberships {
-            let segmentIds = try Int64.fetchAll(db.cachedStatement(sql: "SELECT segment_id FROM segment_members WHERE contact_id = ?"), arguments: [row.id])
-            facts.memberships = Set(segmentIds.compactMap { segmentNames[$0] })
+            let members = DirectStatement(try db.cachedStatement(sql: "SELECT segment_id FROM segment_members WHERE contact_id = ?"))
+            defer { members.reset() }
+            members.bind(1, row.id)
+            var memberships: Set<String> = []
+            while try members.step() {
+                if let name = segmentNames[members.int64(0)] { memberships.insert(name) }
+            }
+            facts.memberships = memberships
         }
         return facts
     }
