@@ -55,7 +55,7 @@ extension SQLiteStore {
                 arguments: [
                     send.key, send.contactId, send.template, send.kind.rawValue, send.to, send.at.millisecondsSinceEpoch, send.at.millisecondsSinceEpoch,
                 ])
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE key = ?", arguments: [send.key]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE key = ?"), arguments: [send.key]) else {
                 throw StoreError.notFound("send \(send.key)")
             }
             return Self.emailSend(row)
@@ -83,13 +83,13 @@ extension SQLiteStore {
 
     public func emailSend(id: Int64) async throws -> EmailSend? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE id = ?", arguments: [id]).map(Self.emailSend)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE id = ?"), arguments: [id]).map(Self.emailSend)
         }
     }
 
     public func emailSend(messageID: String) async throws -> EmailSend? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE message_id = ?", arguments: [messageID]).map(Self.emailSend)
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE message_id = ?"), arguments: [messageID]).map(Self.emailSend)
         }
     }
 
@@ -113,7 +113,7 @@ extension SQLiteStore {
 
     public func recordOutcome(sendId: Int64, _ outcome: SendOutcome, at now: Timestamp) async throws {
         try await pool.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE id = ?", arguments: [sendId]) else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE id = ?"), arguments: [sendId]) else {
                 throw StoreError.notFound("email send \(sendId)")
             }
             let send = Self.emailSend(row)
@@ -183,7 +183,7 @@ extension SQLiteStore {
 
     public func suppression(email: String) async throws -> Suppression? {
         try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT email_lower, reason, detail, created_at FROM suppressions WHERE email_lower = ?", arguments: [email.lowercased()])
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT email_lower, reason, detail, created_at FROM suppressions WHERE email_lower = ?"), arguments: [email.lowercased()])
                 .map(Self.suppression)
         }
     }
@@ -200,9 +200,9 @@ extension SQLiteStore {
 
     public func removeSuppression(email: String) async throws -> Bool {
         try await pool.write { db in
-            try db.execute(sql: "DELETE FROM suppressions WHERE email_lower = ?", arguments: [email.lowercased()])
+            try db.cachedStatement(sql: "DELETE FROM suppressions WHERE email_lower = ?").execute(arguments: [email.lowercased()])
             let removed = db.changesCount > 0
-            try db.execute(sql: "DELETE FROM soft_bounces WHERE email_lower = ?", arguments: [email.lowercased()])
+            try db.cachedStatement(sql: "DELETE FROM soft_bounces WHERE email_lower = ?").execute(arguments: [email.lowercased()])
             return removed
         }
     }
@@ -223,7 +223,7 @@ extension SQLiteStore {
                     INSERT INTO soft_bounces (email_lower, count, last_at) VALUES (?, 1, ?)
                     ON CONFLICT (email_lower) DO UPDATE SET count = count + 1, last_at = excluded.last_at
                     """, arguments: [email.lowercased(), at.millisecondsSinceEpoch])
-            let count = try Int.fetchOne(db, sql: "SELECT count FROM soft_bounces WHERE email_lower = ?", arguments: [email.lowercased()]) ?? 1
+            let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT count FROM soft_bounces WHERE email_lower = ?"), arguments: [email.lowercased()]) ?? 1
             if count >= threshold {
                 try Self.suppress(db, email: email, reason: .softBounces, detail: "\(count) soft bounces", at: at)
             }
@@ -233,8 +233,8 @@ extension SQLiteStore {
 
     public func setting(_ name: String, orStore make: @Sendable () -> String) async throws -> String {
         try await pool.write { db in
-            try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", arguments: [name, make()])
-            return try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = ?", arguments: [name]) ?? ""
+            try db.cachedStatement(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING").execute(arguments: [name, make()])
+            return try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE name = ?"), arguments: [name]) ?? ""
         }
     }
 
@@ -259,7 +259,7 @@ extension SQLiteStore {
             var properties: [String: JSONValue] = ["method": .string(record.method.rawValue)]
             if let sendId {
                 properties["send_id"] = .int(sendId)
-                if let template = try String.fetchOne(db, sql: "SELECT template FROM email_sends WHERE id = ?", arguments: [sendId]) {
+                if let template = try String.fetchOne(db.cachedStatement(sql: "SELECT template FROM email_sends WHERE id = ?"), arguments: [sendId]) {
                     properties["email"] = .string(template)
                 }
             }
@@ -274,7 +274,7 @@ extension SQLiteStore {
         try await pool.write { db in
             let id = try Self.survivor(db, of: contactId)
             let writer = try IngestWriter(db: db)
-            let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM events WHERE source = 'email' AND message_id = ?", arguments: [messageId]) ?? false
+            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM events WHERE source = 'email' AND message_id = ?"), arguments: [messageId]) ?? false
             guard !exists else { return }
             try writer.appendEvent(
                 TrackingMessage(type: .track, messageId: messageId, name: name, properties: properties), contactId: id, source: "email", timestamp: at,

@@ -30,7 +30,7 @@ extension SQLiteStore {
             let names = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, name FROM segments").map { ($0[0] as Int64, $0[1] as String) })
             var facts = try FactsLoader(db: db, qualifier: qualifier, segmentNames: names).facts(for: row, at: now, withColleagues: true)
             if let scorer = qualifier.scorer,
-                let text = try String.fetchOne(db, sql: "SELECT state FROM contact_scores WHERE contact_id = ? AND model = ?", arguments: [id, scorer.model.name])
+                let text = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM contact_scores WHERE contact_id = ? AND model = ?"), arguments: [id, scorer.model.name])
             {
                 facts.scores = scorer.readings(try ScoreState(json: try JSONValue(jsonText: text)), at: now)
             }
@@ -181,7 +181,7 @@ struct QualifyWriter {
                 """)
         for outcome in plan.outcomes {
             guard let result = outcome.result else {
-                try db.execute(sql: "DELETE FROM contact_checks WHERE contact_id = ?", arguments: [outcome.contactId])
+                try db.cachedStatement(sql: "DELETE FROM contact_checks WHERE contact_id = ?").execute(arguments: [outcome.contactId])
                 continue
             }
             if try Bool.fetchOne(staleness, arguments: [outcome.contactId, plan.cursor, QualifyPlanner.ownSource]) ?? true {
@@ -192,7 +192,7 @@ struct QualifyWriter {
             }
             try write(result, outcome: outcome, writer: writer, report: &report)
         }
-        try db.execute(sql: "UPDATE qualify_cursor SET last_seq = ? WHERE id = 1", arguments: [plan.cursor])
+        try db.cachedStatement(sql: "UPDATE qualify_cursor SET last_seq = ? WHERE id = 1").execute(arguments: [plan.cursor])
         return report
     }
 
@@ -213,7 +213,7 @@ struct QualifyWriter {
             report.exited += 1
         }
         if let move = result.stageChange {
-            try db.execute(sql: "UPDATE contacts SET stage = ?, updated_at = ? WHERE id = ?", arguments: [move.to.rawValue, at, contactId])
+            try db.cachedStatement(sql: "UPDATE contacts SET stage = ?, updated_at = ? WHERE id = ?").execute(arguments: [move.to.rawValue, at, contactId])
             try log(
                 QualifyEvents.stageChanged, contactId: contactId,
                 ["from": move.from.map { .string($0.rawValue) } ?? .null, "to": .string(move.to.rawValue), "cause": "rule", "reason": .string(move.reason)],
@@ -231,7 +231,7 @@ struct QualifyWriter {
         let contactId = outcome.contactId
         let at = now.millisecondsSinceEpoch
         if outcome.rescored {
-            try db.execute(sql: "DELETE FROM score_changes WHERE contact_id = ? AND model = ?", arguments: [contactId, scorer.model.name])
+            try db.cachedStatement(sql: "DELETE FROM score_changes WHERE contact_id = ? AND model = ?").execute(arguments: [contactId, scorer.model.name])
         }
         let snapshot = scorer.snapshot(outcome.state, at: now)
         try db.cachedStatement(

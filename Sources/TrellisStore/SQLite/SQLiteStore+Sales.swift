@@ -9,7 +9,7 @@ extension SQLiteStore {
             let names = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT id, name FROM segments").map { ($0[0] as Int64, $0[1] as String) })
             var facts = try FactsLoader(db: db, needs: needs, segmentNames: names).facts(for: row, at: now, withColleagues: needs.accountRules)
             if let scorer,
-                let text = try String.fetchOne(db, sql: "SELECT state FROM contact_scores WHERE contact_id = ? AND model = ?", arguments: [id, scorer.model.name])
+                let text = try String.fetchOne(db.cachedStatement(sql: "SELECT state FROM contact_scores WHERE contact_id = ? AND model = ?"), arguments: [id, scorer.model.name])
             {
                 facts.scores = scorer.readings(try ScoreState(json: try JSONValue(jsonText: text)), at: now)
             }
@@ -25,7 +25,7 @@ extension SQLiteStore {
                 arguments: [limit])
             for step in steps {
                 triggers.append(HandoffTrigger(key: step[0], contactId: step[1], reason: step[2]))
-                try db.execute(sql: "UPDATE workflow_actions SET delivered_at = ? WHERE key = ?", arguments: [now.millisecondsSinceEpoch, step[0] as String])
+                try db.cachedStatement(sql: "UPDATE workflow_actions SET delivered_at = ? WHERE key = ?").execute(arguments: [now.millisecondsSinceEpoch, step[0] as String])
             }
             let cursor = Int64(try String.fetchOne(db, sql: "SELECT value FROM settings WHERE name = 'handoff_stage_cursor'") ?? "") ?? -1
             if cursor < 0 {
@@ -49,7 +49,7 @@ extension SQLiteStore {
     }
 
     static func saveSetting(_ db: Database, _ name: String, _ value: String) throws {
-        try db.execute(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value", arguments: [name, value])
+        try db.cachedStatement(sql: "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value").execute(arguments: [name, value])
     }
 
     public func ownerLoads() async throws -> [String: Int] {
@@ -94,13 +94,13 @@ extension SQLiteStore {
     }
 
     static func fetchHandoff(_ db: Database, id: Int64) throws -> Handoff? {
-        try Row.fetchOne(db, sql: "SELECT \(handoffColumns) FROM handoffs WHERE id = ?", arguments: [id]).map(handoff)
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(handoffColumns) FROM handoffs WHERE id = ?"), arguments: [id]).map(handoff)
     }
 
     public func createHandoff(_ new: NewHandoff) async throws -> (handoff: Handoff, created: Bool) {
         try await pool.write { db in
             let contactId = try Self.survivor(db, of: new.contactId)
-            if let id = try Int64.fetchOne(db, sql: "SELECT id FROM handoffs WHERE key = ? OR (contact_id = ? AND status = 'open')", arguments: [new.key, contactId]),
+            if let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM handoffs WHERE key = ? OR (contact_id = ? AND status = 'open')"), arguments: [new.key, contactId]),
                 let existing = try Self.fetchHandoff(db, id: id)
             {
                 return (existing, false)
@@ -228,7 +228,7 @@ extension SQLiteStore {
 
     public func markReminded(handoffId: Int64, at now: Timestamp) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE handoffs SET reminded_at = ?, updated_at = ? WHERE id = ?", arguments: [now.millisecondsSinceEpoch, now.millisecondsSinceEpoch, handoffId])
+            try db.cachedStatement(sql: "UPDATE handoffs SET reminded_at = ?, updated_at = ? WHERE id = ?").execute(arguments: [now.millisecondsSinceEpoch, now.millisecondsSinceEpoch, handoffId])
         }
     }
 
@@ -256,7 +256,7 @@ extension SQLiteStore {
     public func markEscalated(handoffId: Int64, to lead: String?, at now: Timestamp) async throws {
         try await pool.write { db in
             guard let handoff = try Self.fetchHandoff(db, id: handoffId) else { throw StoreError.notFound("handoff \(handoffId)") }
-            try db.execute(sql: "UPDATE handoffs SET lapsed_at = ?, updated_at = ? WHERE id = ?", arguments: [now.millisecondsSinceEpoch, now.millisecondsSinceEpoch, handoffId])
+            try db.cachedStatement(sql: "UPDATE handoffs SET lapsed_at = ?, updated_at = ? WHERE id = ?").execute(arguments: [now.millisecondsSinceEpoch, now.millisecondsSinceEpoch, handoffId])
             try IngestWriter(db: db).appendEvent(
                 TrackingMessage(
                     type: .track, messageId: "escalate-\(handoffId)", name: "Handoff Escalated",
@@ -308,13 +308,13 @@ extension SQLiteStore {
         try await pool.write { db in
             switch outcome {
             case .delivered:
-                try db.execute(sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ?", arguments: [now.millisecondsSinceEpoch, id])
+                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ?").execute(arguments: [now.millisecondsSinceEpoch, id])
             case .retry(let until, let error):
                 try db.execute(
                     sql: "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?",
                     arguments: [until.millisecondsSinceEpoch, error, id])
             case .dead(let error):
-                try db.execute(sql: "UPDATE webhook_deliveries SET status = 'dead', last_error = ? WHERE id = ?", arguments: [error, id])
+                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'dead', last_error = ? WHERE id = ?").execute(arguments: [error, id])
             }
         }
     }
@@ -326,7 +326,7 @@ extension SQLiteStore {
                     db, sql: "SELECT \(Self.webhookColumns) FROM webhook_deliveries WHERE status = ? ORDER BY id DESC LIMIT ?", arguments: [status.rawValue, limit]
                 ).map(Self.webhook)
             }
-            return try Row.fetchAll(db, sql: "SELECT \(Self.webhookColumns) FROM webhook_deliveries ORDER BY id DESC LIMIT ?", arguments: [limit]).map(Self.webhook)
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Self.webhookColumns) FROM webhook_deliveries ORDER BY id DESC LIMIT ?"), arguments: [limit]).map(Self.webhook)
         }
     }
 

@@ -5,7 +5,7 @@ import TrellisCore
 extension SQLiteStore {
     public func saveWorkflow(_ definition: WorkflowDefinition, status: WorkflowStatus, at: Timestamp) async throws -> WorkflowRecord {
         try await pool.write { db in
-            let next = (try Int.fetchOne(db, sql: "SELECT max(version) FROM workflow_versions WHERE name = ?", arguments: [definition.name]) ?? 0) + 1
+            let next = (try Int.fetchOne(db.cachedStatement(sql: "SELECT max(version) FROM workflow_versions WHERE name = ?"), arguments: [definition.name]) ?? 0) + 1
             try db.execute(
                 sql: "INSERT INTO workflow_versions (name, version, definition, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [definition.name, next, definition.source.jsonText, status.rawValue, at.millisecondsSinceEpoch, at.millisecondsSinceEpoch])
@@ -33,7 +33,7 @@ extension SQLiteStore {
 
     public func setWorkflowStatus(name: String, _ status: WorkflowStatus, at: Timestamp) async throws -> WorkflowRecord? {
         try await pool.write { db in
-            guard let version = try Int.fetchOne(db, sql: "SELECT max(version) FROM workflow_versions WHERE name = ?", arguments: [name]) else { return nil }
+            guard let version = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(version) FROM workflow_versions WHERE name = ?"), arguments: [name]) else { return nil }
             try db.execute(
                 sql: "UPDATE workflow_versions SET status = ?, updated_at = ? WHERE name = ? AND version = ?",
                 arguments: [status.rawValue, at.millisecondsSinceEpoch, name, version])
@@ -59,7 +59,7 @@ extension SQLiteStore {
     public func workflowActions(contactId: Int64) async throws -> [RunAction] {
         try await pool.read { db in
             let id = try Self.survivor(db, of: contactId)
-            return try Row.fetchAll(db, sql: "SELECT kind, at, step, key, detail FROM workflow_actions WHERE contact_id = ? ORDER BY at, key", arguments: [id]).map { row in
+            return try Row.fetchAll(db.cachedStatement(sql: "SELECT kind, at, step, key, detail FROM workflow_actions WHERE contact_id = ? ORDER BY at, key"), arguments: [id]).map { row in
                 RunAction(kind: RunAction.Kind(rawValue: row[0]) ?? .update, at: Timestamp(millisecondsSinceEpoch: row[1]), step: row[2], key: row[3], detail: row[4])
             }
         }
@@ -164,7 +164,7 @@ struct WorkflowPass {
         try sweepInactivity(limit: limit)
         try sweepDates()
         try saveRuns()
-        try db.execute(sql: "UPDATE workflow_cursor SET last_seq = ? WHERE id = 1", arguments: [last])
+        try db.cachedStatement(sql: "UPDATE workflow_cursor SET last_seq = ? WHERE id = 1").execute(arguments: [last])
         return report
     }
 
@@ -195,7 +195,7 @@ struct WorkflowPass {
                 facts[id] = current
             }
         }
-        try db.execute(sql: "UPDATE workflow_cursor SET inactivity_swept_at = ? WHERE id = 1", arguments: [sweptTo])
+        try db.cachedStatement(sql: "UPDATE workflow_cursor SET inactivity_swept_at = ? WHERE id = 1").execute(arguments: [sweptTo])
     }
 
     /// `date_trait` triggers: a date trait plus its offset passed since the last sweep. Reading
@@ -208,13 +208,13 @@ struct WorkflowPass {
         guard !triggers.isEmpty else { return }
         let hour: Int64 = 3_600_000
         guard let previous = try Int64.fetchOne(db, sql: "SELECT dates_swept_at FROM workflow_cursor WHERE id = 1") else {
-            try db.execute(sql: "UPDATE workflow_cursor SET dates_swept_at = ? WHERE id = 1", arguments: [now.millisecondsSinceEpoch])
+            try db.cachedStatement(sql: "UPDATE workflow_cursor SET dates_swept_at = ? WHERE id = 1").execute(arguments: [now.millisecondsSinceEpoch])
             return
         }
         guard now.millisecondsSinceEpoch - previous >= hour else { return }
         for (name, trait, offset) in triggers.sorted(by: { $0.0 < $1.0 }) {
             let path = "$." + trait.split(separator: ".").map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"" }.joined(separator: ".")
-            let rows = try Row.fetchAll(db, sql: "SELECT id, traits -> ? FROM contacts WHERE traits -> ? IS NOT NULL", arguments: [path, path])
+            let rows = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, traits -> ? FROM contacts WHERE traits -> ? IS NOT NULL"), arguments: [path, path])
             for row in rows {
                 guard let text: String = row[1], let value = try? JSONParser.parse(Array(text.utf8)), let date = value.timeValue else { continue }
                 let due = date.millisecondsSinceEpoch + offset
@@ -226,7 +226,7 @@ struct WorkflowPass {
                 facts[id] = current
             }
         }
-        try db.execute(sql: "UPDATE workflow_cursor SET dates_swept_at = ? WHERE id = 1", arguments: [now.millisecondsSinceEpoch])
+        try db.cachedStatement(sql: "UPDATE workflow_cursor SET dates_swept_at = ? WHERE id = 1").execute(arguments: [now.millisecondsSinceEpoch])
     }
 
     /// Loads the contact's facts and runs once per pass.
