@@ -8,9 +8,10 @@ public protocol ReportStore: Sendable {
     func refreshFunnel(limit: Int) async throws -> Int
     /// Rows of leads captured in [from, to).
     func funnelRows(capturedFrom from: Timestamp, to: Timestamp) async throws -> [FunnelRow]
-    /// For leads captured in [from, to): the segments each is in now, or the workflows each
-    /// entered (any version), by contact.
-    func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, workflows: Bool) async throws -> [Int64: [String]]
+    /// For leads captured in [from, to), by contact: the segments each is in now, the workflows
+    /// each entered (any version), the split arms each was given, or the workflow steps that acted
+    /// for each, as `dimension` asks (see ``FunnelReport/Dimension``).
+    func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension) async throws -> [Int64: [String]]
     /// The sequence number of the latest event stored (0 for none): what a computed report saw.
     func latestEventSequence() async throws -> Int64
 }

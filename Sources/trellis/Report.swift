@@ -20,7 +20,7 @@ struct Report: AsyncParsableCommand {
         func run() async throws {
             guard let start = FunnelReporting.parseDay(from) else { throw ValidationError("--from: a date such as 2026-03-01, got '\(from)'") }
             guard let end = FunnelReporting.parseDay(to), end > start else { throw ValidationError("--to: a date after --from, got '\(to)'") }
-            guard let dimension = FunnelReport.Dimension(rawValue: by) else { throw ValidationError("--by: total, source, week, segment or workflow, got '\(by)'") }
+            guard let dimension = FunnelReport.Dimension(rawValue: by) else { throw ValidationError("--by: \(FunnelReport.Dimension.allCases.map(\.rawValue).joined(separator: ", ")), got '\(by)'") }
             let opened = try await store.openStore()
             let report = try await FunnelReporting.report(store: opened, from: start, to: end, by: dimension, asOf: SystemClock().now())
             if csv {

@@ -127,6 +127,31 @@ import TrellisStore
         #expect(byWorkflow["none"]?.captured == 1 && byWorkflow.count == 2)
         let bySegment = try await FunnelReporting.report(store: fixture.store, from: from, to: to, by: .segment, asOf: asOf).current.groups
         #expect(bySegment["from-linkedin"]?.captured == 1 && bySegment["from-linkedin"]?.mql == 0 && bySegment["none"]?.captured == 2)
+        // The workflow waits at its first step (nothing sent) and has no split.
+        let byStep = try await FunnelReporting.report(store: fixture.store, from: from, to: to, by: .step, asOf: asOf).current.groups
+        #expect(byStep.keys.sorted() == ["none"] && byStep["none"]?.captured == 3)
+    }
+
+    @Test func breakdownsByVariantAndStepCountTheArmsAndTheStepsThatActed() async throws {
+        let fixture = try await ServerFixture()
+        _ = try await seed(fixture.store)
+        // A and B enter a split workflow whose "tag" step updates them; C never enters.
+        let workflow = try WorkflowDefinition(
+            json: try JSONValue(
+                jsonText: #"{"workflow": "webinar-ab", "trigger": {"event": "Webinar Registered"}, "steps": [{"split": {"variants": {"short": 50, "long": 50}}}, {"id": "tag", "update": {"traits": {"webinar": true}}}, {"wait": "1d"}]}"#
+            ))
+        _ = try await fixture.store.saveWorkflow(workflow, status: .published, at: fixture.clock.now())
+        try await fixture.services.workflows.reload()
+        let registrations = ["A", "B"].map { (user: String) in IngestMessage(TrackingMessage(type: .track, messageId: "w-\(user)", userId: user, name: "Webinar Registered")) }
+        _ = try await fixture.store.ingest([IngestBatch(source: "web", receivedAt: fixture.clock.now(), messages: registrations)])
+        _ = try await fixture.services.workflows.drain()
+        let (from, to, asOf) = (time("2026-03-01T00:00:00Z"), time("2026-04-01T00:00:00Z"), time("2026-04-05T00:00:00Z"))
+        let byVariant = try await FunnelReporting.report(store: fixture.store, from: from, to: to, by: .variant, asOf: asOf).current.groups
+        #expect(Set(byVariant.keys).isSubset(of: ["webinar-ab: short", "webinar-ab: long", "none"]) && byVariant["none"]?.captured == 1)
+        #expect(byVariant.filter { $0.key != "none" }.values.reduce(0) { $0 + $1.captured } == 2)
+        #expect(byVariant.filter { $0.key != "none" }.values.reduce(0) { $0 + $1.mql } == 2)  // A and B both reached MQL
+        let byStep = try await FunnelReporting.report(store: fixture.store, from: from, to: to, by: .step, asOf: asOf).current.groups
+        #expect(byStep["webinar-ab: tag"]?.captured == 2 && byStep["webinar-ab: tag"]?.customer == 1 && byStep["none"]?.captured == 1 && byStep.count == 2)
     }
 
     @Test func theAPIServesTheSameNumbersAndRefusesBadParameters() async throws {

@@ -48,9 +48,16 @@ public struct FunnelRow: Sendable, Equatable {
 /// report.current.groups["google"]?.rate(.mql)     // lead → MQL
 /// ```
 public struct FunnelReport: Sendable, Equatable {
-    /// `segment` and `workflow` group a lead under each segment it is in now and each workflow it
-    /// entered (so a lead may count in several groups, or in `none`).
-    public enum Dimension: String, Sendable, CaseIterable { case total, source, week, segment, workflow }
+    /// `segment`, `workflow`, `variant` and `step` group a lead under each segment it is in now,
+    /// each workflow it entered, each split arm it was given (`workflow: variant`, or
+    /// `workflow: holdout`) and each workflow step that did something for it (`workflow: step`:
+    /// a send, handoff, update or enrollment), so a lead may count in several groups, or in `none`.
+    public enum Dimension: String, Sendable, CaseIterable {
+        case total, source, week, segment, workflow, variant, step
+
+        /// Whether a lead's groups come from the store (``FunnelRow/groups``).
+        public var isGrouping: Bool { [.segment, .workflow, .variant, .step].contains(self) }
+    }
 
     public struct Figures: Sendable, Equatable {
         public var captured = 0
@@ -177,7 +184,7 @@ public struct FunnelReport: Sendable, Equatable {
             let day = row.capturedAt.millisecondsSinceEpoch / 86_400_000
             let monday = day - ((day + 3) % 7 + 7) % 7
             return [String(Timestamp(millisecondsSinceEpoch: monday * 86_400_000).iso8601.prefix(10))]
-        case .segment, .workflow: return row.groups.isEmpty ? ["none"] : row.groups
+        case .segment, .workflow, .variant, .step: return row.groups.isEmpty ? ["none"] : row.groups
         }
     }
 }

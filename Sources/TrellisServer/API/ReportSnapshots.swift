@@ -115,10 +115,10 @@ public actor ReportSnapshots {
         var rows = try await store.funnelRows(capturedFrom: priorFrom, to: to)
         let bySource = FunnelReport(rows: rows, from: from, to: to, by: .source, asOf: asOf)
         let byWeek = FunnelReport(rows: rows, from: from, to: to, by: .week, asOf: asOf)
-        var groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, workflows: false)
+        var groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .segment)
         for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
         let bySegment = FunnelReport(rows: rows, from: from, to: to, by: .segment, asOf: asOf)
-        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, workflows: true)
+        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .workflow)
         for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
         let byWorkflow = FunnelReport(rows: rows, from: from, to: to, by: .workflow, asOf: asOf)
         let email = try await FunnelReporting.email(store: store, from: from, to: to)

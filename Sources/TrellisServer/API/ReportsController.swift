@@ -148,8 +148,8 @@ public enum FunnelReporting {
         try await catchUp(store)
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
         var rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
-        if dimension == .segment || dimension == .workflow {
-            let groups = try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, workflows: dimension == .workflow)
+        if dimension.isGrouping {
+            let groups = try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: dimension)
             for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
         }
         return FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: asOf)

@@ -4035,9 +4035,12 @@ enum OpenAPIDocument {
                 "source",
                 "week",
                 "segment",
-                "workflow"
+                "workflow",
+                "variant",
+                "step"
               ]
-            }
+            },
+            "description": "segment, workflow, variant (workflow: arm of a split) and step (workflow: step that sent, handed off, updated or enrolled) count a lead in each of its groups, or in none"
           }
         ],
         "responses": {

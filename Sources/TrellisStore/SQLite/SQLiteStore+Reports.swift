@@ -76,18 +76,34 @@ extension SQLiteStore {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0 }
     }
 
-    public func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, workflows: Bool) async throws -> [Int64: [String]] {
-        try await pool.read { db in
-            let sql =
-                workflows
-                ? """
-                SELECT DISTINCT f.contact_id, r.workflow FROM funnel_contacts f JOIN workflow_runs r ON r.contact_id = f.contact_id
-                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
-                """
-                : """
-                SELECT f.contact_id, s.name FROM funnel_contacts f JOIN segment_members m ON m.contact_id = f.contact_id JOIN segments s ON s.id = m.segment_id
-                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
-                """
+    public func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension) async throws -> [Int64: [String]] {
+        guard dimension.isGrouping else { return [:] }
+        return try await pool.read { db in
+            let sql: String
+            switch dimension {
+            case .workflow:
+                sql = """
+                    SELECT DISTINCT f.contact_id, r.workflow FROM funnel_contacts f JOIN workflow_runs r ON r.contact_id = f.contact_id
+                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                    """
+            case .variant:
+                sql = """
+                    SELECT DISTINCT f.contact_id, r.workflow || ': ' || coalesce(r.variant, 'holdout') FROM funnel_contacts f
+                    JOIN workflow_runs r ON r.contact_id = f.contact_id AND (r.variant IS NOT NULL OR r.finish_reason = 'holdout')
+                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                    """
+            case .step:
+                sql = """
+                    SELECT DISTINCT f.contact_id, a.workflow || ': ' || a.step FROM funnel_contacts f
+                    JOIN workflow_actions a ON a.contact_id = f.contact_id AND a.kind IN ('send', 'handoff', 'update', 'enroll')
+                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                    """
+            default:
+                sql = """
+                    SELECT f.contact_id, s.name FROM funnel_contacts f JOIN segment_members m ON m.contact_id = f.contact_id JOIN segments s ON s.id = m.segment_id
+                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                    """
+            }
             var groups: [Int64: [String]] = [:]
             for row in try Row.fetchAll(db, sql: sql, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]) {
                 groups[row[0], default: []].append(row[1])

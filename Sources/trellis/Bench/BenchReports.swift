@@ -63,8 +63,8 @@ struct BenchReports: AsyncParsableCommand {
         _ = try await timed("  building the four funnel reports from \(rows.count) rows") {
             for dimension in [FunnelReport.Dimension.source, .week, .segment, .workflow] { _ = FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: now) }
         }
-        _ = try await timed("  segment groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, workflows: false) }
-        _ = try await timed("  workflow groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, workflows: true) }
+        _ = try await timed("  segment groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: .segment) }
+        _ = try await timed("  workflow groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: .workflow) }
         _ = try await timed("  email engagement") { try await store.emailEngagement(sentFrom: from, to: to) }
         _ = try await timed("  attribution inputs") { try await store.attributionInputs() }
         _ = try await timed("  experiment arms") { try await store.experimentArms(workflow: "bench-ab", goalEvent: "Demo Booked") }
