@@ -164,6 +164,7 @@ import TrellisStore
             // Reports: the funnel by source is the API's; settings show key prefixes, never a secret.
             let reports = try await page("/console/reports")
             #expect(reports.contains("<td>forms</td><td>2</td>") && reports.contains("Influenced pipeline"))
+            #expect(reports.contains("<td>hot: steps[0]</td><td>1</td>"))  // the send step reached Ada only
             let (key, record) = try await APIKeys.create(in: store, name: "site", role: .write, at: fixture.clock.now())
             let settings = try await page("/console/settings")
             #expect(settings.contains("<code>\(record.prefix)…</code>") && !settings.contains(key) && settings.contains("Postal address"))

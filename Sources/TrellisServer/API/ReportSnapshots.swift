@@ -23,6 +23,8 @@ public actor ReportSnapshots {
         public var byWeek: FunnelReport
         public var bySegment: FunnelReport
         public var byWorkflow: FunnelReport
+        public var byVariant: FunnelReport
+        public var byStep: FunnelReport
         public var email: FunnelReporting.EmailReport
         public var attribution: [Attribution.Model: FunnelReporting.AttributionResult]
         public var experiments: [(workflow: String, goal: String, report: ExperimentReport)]
@@ -107,7 +109,7 @@ public actor ReportSnapshots {
         return Snapshot(value: value, from: from, to: to, version: version, computedAt: began, took: clock.now().millisecondsSinceEpoch - began.millisecondsSinceEpoch)
     }
 
-    /// The reports page's figures: the funnel rows read once for all four breakdowns.
+    /// The reports page's figures: the funnel rows read once for all six breakdowns.
     public static func computeReports(store: any Store, from: Timestamp, to: Timestamp, asOf: Timestamp) async throws -> Reports {
         try await FunnelReporting.catchUp(store)
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
@@ -121,6 +123,12 @@ public actor ReportSnapshots {
         groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .workflow)
         for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
         let byWorkflow = FunnelReport(rows: rows, from: from, to: to, by: .workflow, asOf: asOf)
+        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .variant)
+        for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
+        let byVariant = FunnelReport(rows: rows, from: from, to: to, by: .variant, asOf: asOf)
+        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .step)
+        for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
+        let byStep = FunnelReport(rows: rows, from: from, to: to, by: .step, asOf: asOf)
         let email = try await FunnelReporting.email(store: store, from: from, to: to)
         let inputs = try await store.attributionInputs()
         var attribution: [Attribution.Model: FunnelReporting.AttributionResult] = [:]
@@ -134,7 +142,7 @@ public actor ReportSnapshots {
             }
         }
         return Reports(
-            bySource: bySource, byWeek: byWeek, bySegment: bySegment, byWorkflow: byWorkflow, email: email, attribution: attribution, experiments: experiments)
+            bySource: bySource, byWeek: byWeek, bySegment: bySegment, byWorkflow: byWorkflow, byVariant: byVariant, byStep: byStep, email: email, attribution: attribution, experiments: experiments)
     }
 }
 

@@ -353,6 +353,8 @@ extension ConsoleController {
         values["byWeek"] = rows(reports.byWeek)
         values["bySegment"] = rows(reports.bySegment)
         values["byWorkflow"] = rows(reports.byWorkflow)
+        values["byVariant"] = rows(reports.byVariant)
+        values["byStep"] = rows(reports.byStep)
         let email = reports.email
         func emailRow(_ row: EmailEngagement) -> [String: Any] {
             [

@@ -223,6 +223,16 @@ enum ConsoleTemplates {
         <table><thead><tr><th scope="col">Workflow</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
         {{#byWorkflow}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byWorkflow}}
         </tbody></table>
+        <h2>By split variant</h2>
+        <p class="muted">Leads by the arm of a workflow's split they were given (the holdout got none of its steps).</p>
+        <table><thead><tr><th scope="col">Workflow: variant</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
+        {{#byVariant}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byVariant}}
+        </tbody></table>
+        <h2>By workflow step</h2>
+        <p class="muted">Leads by each step that sent, handed off, updated or enrolled them; a lead counts at every step it reached.</p>
+        <table><thead><tr><th scope="col">Workflow: step</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
+        {{#byStep}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byStep}}
+        </tbody></table>
         <h2>Cohorts by capture week</h2>
         <table><thead><tr><th scope="col">Week of</th><th scope="col">Captured</th><th scope="col">MQL</th><th scope="col">SAL</th><th scope="col">SQL</th><th scope="col">Opportunities</th><th scope="col">Customers</th><th scope="col">Pipeline</th><th scope="col">Lead → MQL</th><th scope="col">Days to MQL</th></tr></thead><tbody>
         {{#byWeek}}<tr><td>{{group}}</td><td>{{captured}}</td><td>{{mql}}</td><td>{{sal}}</td><td>{{sql}}</td><td>{{opportunity}}</td><td>{{customer}}</td><td>{{pipeline}}</td><td>{{leadToMQL}}</td><td>{{days}}</td></tr>{{/byWeek}}
