@@ -4,8 +4,8 @@ import TrellisCore
 /// What the reports benchmark adds to the segment benchmark's store (contacts and events), in SQL:
 /// a funnel rollup row per contact (captured over `days`, 15 % reaching MQL, 6 % SQL, 3 %
 /// opportunity, 1 % customer, with handoffs, first touches, demos and unsubscribes), two sends
-/// per contact, three segments' members, and runs of an A/B-tested workflow and an inactivity
-/// workflow. Stage times come from a hash of the contact id, so a rebuild gives the same store.
+/// per contact, three segments' members, and runs of an A/B-tested workflow (with a send step's
+/// actions) and an inactivity workflow. Stage times come from a hash of the contact id, so a rebuild gives the same store.
 public enum ReportBenchData {
     public static let splitWorkflowJSON = #"""
         {"workflow":"bench-ab","trigger":{"event":"Ebook Downloaded"},"exit_when":[{"event":"Demo Booked"}],
@@ -83,6 +83,14 @@ public enum ReportBenchData {
                     SELECT 're-' || contact_id, 'bench-reengage', 1, contact_id, 1, 'waiting', ?1 + 86400000, ?1 - (contact_id % 30) * 86400000, NULL, 1, NULL, ?1
                     FROM funnel_contacts WHERE contact_id % 10 = 9
                     """, arguments: [end])
+            // Each non-holdout run of the A/B workflow sent at its step "hello".
+            try db.execute(sql: "DELETE FROM workflow_actions WHERE workflow = 'bench-ab'")
+            try db.execute(
+                sql: """
+                    INSERT INTO workflow_actions (key, run_id, contact_id, workflow, step, kind, detail, at, delivered_at)
+                    SELECT id || ':1', id, contact_id, 'bench-ab', 'hello', 'send', 'welcome', entered_at, entered_at
+                    FROM workflow_runs WHERE workflow = 'bench-ab' AND variant IS NOT NULL
+                    """)
             log("email sends")
             try db.execute(sql: "DELETE FROM email_sends WHERE key LIKE 'bench-%'")
             try db.execute(

@@ -36,7 +36,8 @@ struct BenchReports: AsyncParsableCommand {
         }
         var store = try SQLiteStore(path: path)
         try await store.migrate()
-        if try await store.funnelRows(capturedFrom: now.adding(days: -1), to: now).isEmpty {
+        let stepsMissing = try await store.workflowStepCounts(name: "bench-ab")["hello"] == nil
+        if try await store.funnelRows(capturedFrom: now.adding(days: -1), to: now).isEmpty || stepsMissing {
             try store.close()
             let began = BenchIngest.seconds()
             try await ReportBenchData.augment(path: path, days: days, now: now) { print("  \($0)") }
@@ -60,11 +61,13 @@ struct BenchReports: AsyncParsableCommand {
         let (from, to) = ReportSnapshots.reportsPeriod(now)
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
         let rows = try await timed("  of which: reading the funnel rows of 90 + 90 days") { try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to) }
-        _ = try await timed("  building the four funnel reports from \(rows.count) rows") {
-            for dimension in [FunnelReport.Dimension.source, .week, .segment, .workflow] { _ = FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: now) }
+        _ = try await timed("  building the six funnel reports from \(rows.count) rows") {
+            for dimension in [FunnelReport.Dimension.source, .week, .segment, .workflow, .variant, .step] { _ = FunnelReport(rows: rows, from: from, to: to, by: dimension, asOf: now) }
         }
         _ = try await timed("  segment groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: .segment) }
         _ = try await timed("  workflow groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: .workflow) }
+        _ = try await timed("  variant groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: .variant) }
+        _ = try await timed("  step groups") { try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: .step) }
         _ = try await timed("  email engagement") { try await store.emailEngagement(sentFrom: from, to: to) }
         _ = try await timed("  attribution inputs") { try await store.attributionInputs() }
         _ = try await timed("  experiment arms") { try await store.experimentArms(workflow: "bench-ab", goalEvent: "Demo Booked") }
