@@ -107,14 +107,21 @@ import TrellisStore
         #expect(try await store.contact(id: id)?.stage == .sal)
     }
 
-    @Test func marketingPagesShowTheStoreAndChangeOnlyWithARole() async throws {
+    /// Mia (marketer) and Rita (read); Ada (in DE) and Bob, leads.
+    static func marketingStore() async throws -> (fixture: SalesFixture, ada: Int64) {
         let fixture = try await SalesFixture()
         let store = fixture.store
-        try await store.saveUser(ConsoleUser(email: "mia@acme.example", name: "Mia Marketer", role: .marketer, passwordHash: try Passwords.hash(Self.password)))
-        try await store.saveUser(ConsoleUser(email: "rita@acme.example", name: "Rita Read", role: .read, passwordHash: try Passwords.hash(Self.password)))
+        try await store.saveUser(ConsoleUser(email: "mia@acme.example", name: "Mia Marketer", role: .marketer, passwordHash: try Passwords.hash(password)))
+        try await store.saveUser(ConsoleUser(email: "rita@acme.example", name: "Rita Read", role: .read, passwordHash: try Passwords.hash(password)))
         let ada = try await fixture.mail.lead("u1", email: "ada@example.com")
         _ = try await fixture.mail.lead("u2", email: "bob@example.com")
         _ = try await store.updateContact(id: ada, ContactPatch(traits: ["country": "DE"]), at: fixture.clock.now(), actor: "test")
+        return (fixture, ada)
+    }
+
+    @Test func marketingPagesShowTheStoreAndChangeOnlyWithARole() async throws {
+        let (fixture, ada) = try await Self.marketingStore()
+        let store = fixture.store
         let workflow = try WorkflowDefinition(
             json: try JSONValue(jsonText: #"{"workflow": "hot", "trigger": {"event": "Demo Requested"}, "steps": [{"send": {"email": "demo-offer"}}, {"wait": "2d"}, {"handoff": {"reason": "Asked for a demo"}}]}"#))
         _ = try await store.saveWorkflow(workflow, status: .published, at: fixture.clock.now())
@@ -172,13 +179,8 @@ import TrellisStore
     }
 
     @Test func segmentsAndWorkflowsAreCountedCheckedAndSavedFromTheConsole() async throws {
-        let fixture = try await SalesFixture()
+        let (fixture, _) = try await Self.marketingStore()
         let store = fixture.store
-        try await store.saveUser(ConsoleUser(email: "mia@acme.example", name: "Mia Marketer", role: .marketer, passwordHash: try Passwords.hash(Self.password)))
-        try await store.saveUser(ConsoleUser(email: "rita@acme.example", name: "Rita Read", role: .read, passwordHash: try Passwords.hash(Self.password)))
-        let ada = try await fixture.mail.lead("u1", email: "ada@example.com")
-        _ = try await fixture.mail.lead("u2", email: "bob@example.com")
-        _ = try await store.updateContact(id: ada, ContactPatch(traits: ["country": "DE"]), at: fixture.clock.now(), actor: "test")
         let services = fixture.mail.server.services
         try await fixture.mail.server.app.test(.router) { client in
             let mia = try await self.signIn(client, email: "mia@acme.example")
