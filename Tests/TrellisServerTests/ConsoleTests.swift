@@ -219,6 +219,7 @@ import TrellisStore
             // Editing loads its rule; saving again makes a new version.
             let editing = try await client.execute(uri: "/console/segments?edit=germany", method: .get, headers: [.cookie: mia.cookie]) { $0.body.text }
             #expect(editing.contains("value=\"germany\"") && editing.contains("eq: DE"))
+            #expect(editing.contains("data-segment=\"germany\">1</td>"))  // computed: no "(computing …)" beside it
             answer = try await post("/console/segments/save", "csrf=\(mia.csrf)&name=germany&rule=match:%0A  trait: country%0A  in: [DE, FR]%0A")
             let version = try await store.segments().first?.version
             #expect(answer.status == .seeOther && version == 2)

@@ -34,11 +34,12 @@ extension ConsoleController {
         var values = base(session, title: "Segments", nav: "segments")
         let records = try await services.store.segments()
         values["segments"] = records.map { record -> [String: Any] in
-            [
-                "name": record.definition.name, "description": record.definition.description ?? "", "members": record.memberCount,
-                "computing": record.computedVersion < record.version ? "computing \(record.progressDone) of \(record.progressTotal)" : "",
-                "updated": Self.day(record.updatedAt),
+            var row: [String: Any] = [
+                "name": record.definition.name, "description": record.definition.description ?? "", "members": record.memberCount, "updated": Self.day(record.updatedAt),
             ]
+            // Only while computing: an empty string is still "present" to Mustache.
+            if record.computedVersion < record.version { row["computing"] = "computing \(record.progressDone) of \(record.progressTotal)" }
+            return row
         }
         values["canEdit"] = session.user.role.allows(.manageSegments)
         if let edited = records.first(where: { $0.definition.name == edit }) {

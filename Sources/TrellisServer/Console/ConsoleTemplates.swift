@@ -26,8 +26,8 @@ enum ConsoleTemplates {
         textarea{font:13px/1.4 ui-monospace,monospace;width:100%;padding:.4rem;border:1px solid var(--muted);border-radius:4px}
         pre{background:var(--bg);padding:.75rem;overflow-x:auto;white-space:pre-wrap;overflow-wrap:anywhere}
         .error{color:#a40e26;border-left:4px solid #a40e26;padding-left:.75rem}.muted{color:var(--muted)}
-        td,th{overflow-wrap:anywhere}svg{max-width:100%;height:auto}
-        @media (max-width:40rem){header{padding:.5rem}table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.15rem 0}select{max-width:100%}}
+        td,th{overflow-wrap:break-word}svg{max-width:100%;height:auto}
+        @media (max-width:40rem){header{padding:.5rem}table,tbody,tr,td{display:block}thead{display:none}tr{border-bottom:1px solid var(--line);padding:.4rem 0}td{border:0;padding:.15rem 0;overflow-wrap:anywhere}select{max-width:100%}}
         </style></head>
         <body>
         <header><strong>Trellis</strong>
