@@ -96,7 +96,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TrellisCoreTests", dependencies: ["TrellisCore"], swiftSettings: swiftSettings),
-        .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: swiftSettings),
         .testTarget(name: "TrellisMailTests", dependencies: ["TrellisMail"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TrellisServerTests",
