@@ -244,6 +244,27 @@ import TrellisStore
         }
     }
 
+    @Test func passwordGuessingIsSlowedPerAccount() async throws {
+        let (fixture, _) = try await Self.marketingStore()
+        try await fixture.mail.server.app.test(.router) { client in
+            func attempt(_ password: String) async throws -> (status: HTTPResponse.Status, retryAfter: String?) {
+                let csrf = "guessing"
+                let form = "csrf=\(csrf)&email=mia%40acme.example&password=\(password.replacingOccurrences(of: " ", with: "+"))"
+                return try await client.execute(
+                    uri: "/console/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: "trellis_login=\(csrf)"],
+                    body: ByteBuffer(string: form)
+                ) { ($0.status, $0.headers[.retryAfter]) }
+            }
+            for _ in 0..<10 { #expect(try await attempt("wrong guess").status == .unauthorized) }
+            let limited = try await attempt("wrong guess")
+            #expect(limited.status == .tooManyRequests && limited.retryAfter == "12")
+            // Even the right password waits: a limited attempt is not checked at all.
+            #expect(try await attempt(Self.password).status == .tooManyRequests)
+            fixture.clock.advance(milliseconds: 12_000)
+            #expect(try await attempt(Self.password).status == .seeOther)
+        }
+    }
+
     @Test func passwordsAreScryptAndCheckedExactly() throws {
         let hash = try Passwords.hash(Self.password)
         #expect(hash.hasPrefix("scrypt$32768$8$1$") && !hash.contains(Self.password))

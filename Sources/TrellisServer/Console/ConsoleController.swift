@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import Mustache
+import Synchronization
 import TrellisCore
 import TrellisStore
 
@@ -104,11 +105,21 @@ struct ConsoleController {
             return render("login", ["title": "Sign in", "error": "The form expired; please sign in again.", "csrf": ""], status: .forbidden)
         }
         let email = values["email"] ?? ""
+        // Password guessing: attempts are limited per client address and per account (before the
+        // password is checked, so a limited attempt learns nothing).
+        let now = services.clock.now()
+        for key in ["ip:\(context.clientIP)", "email:\(email.lowercased())"] {
+            if case .limited(let retryAfter) = services.signInLimiter.withLock({ $0.take(key, at: now) }) {
+                var response = render(
+                    "login", ["title": "Sign in", "error": "Too many attempts; try again in \(retryAfter) s.", "csrf": csrf, "email": email], status: .tooManyRequests)
+                response.headers[.retryAfter] = String(retryAfter)
+                return response
+            }
+        }
         guard let user = try await services.store.user(email: email), Passwords.verify(values["password"] ?? "", against: user.passwordHash) else {
             return render("login", ["title": "Sign in", "error": "The email or the password is wrong.", "csrf": csrf, "email": email], status: .unauthorized)
         }
         let token = Self.token()
-        let now = services.clock.now()
         try await services.store.createSession(
             tokenHash: Self.digest(token), email: user.email, csrf: Self.token(), at: now, expiresAt: now.adding(milliseconds: Self.sessionHours * 3_600_000))
         let secure = await secureFlag()

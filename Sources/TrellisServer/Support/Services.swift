@@ -19,6 +19,8 @@ public final class Services: Sendable {
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
     let formLimiter: Mutex<RateLimiter>
+    /// Console sign-in attempts, by client address and by account: 10 at once, then 5 a minute.
+    let signInLimiter = Mutex(RateLimiter(burst: 10, perMinute: 5))
     private let costs = Mutex<[String: Double]>([:])
     /// Monthly cost by lead source, for cost per opportunity in the reports (config `report_costs`).
     public var reportCosts: [String: Double] {
