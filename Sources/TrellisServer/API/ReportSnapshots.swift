@@ -113,22 +113,16 @@ public actor ReportSnapshots {
     public static func computeReports(store: any Store, from: Timestamp, to: Timestamp, asOf: Timestamp) async throws -> Reports {
         try await FunnelReporting.catchUp(store)
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
-        let priorFrom = from.adding(milliseconds: -length)
-        var rows = try await store.funnelRows(capturedFrom: priorFrom, to: to)
-        let bySource = FunnelReport(rows: rows, from: from, to: to, by: .source, asOf: asOf)
-        let byWeek = FunnelReport(rows: rows, from: from, to: to, by: .week, asOf: asOf)
-        var groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .segment)
-        for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
-        let bySegment = FunnelReport(rows: rows, from: from, to: to, by: .segment, asOf: asOf)
-        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .workflow)
-        for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
-        let byWorkflow = FunnelReport(rows: rows, from: from, to: to, by: .workflow, asOf: asOf)
-        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .variant)
-        for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
-        let byVariant = FunnelReport(rows: rows, from: from, to: to, by: .variant, asOf: asOf)
-        groups = try await store.funnelGroups(capturedFrom: priorFrom, to: to, by: .step)
-        for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
-        let byStep = FunnelReport(rows: rows, from: from, to: to, by: .step, asOf: asOf)
+        let rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
+        func breakdown(_ dimension: FunnelReport.Dimension) async throws -> FunnelReport {
+            try await FunnelReporting.report(rows: rows, store: store, from: from, to: to, by: dimension, asOf: asOf)
+        }
+        let bySource = try await breakdown(.source)
+        let byWeek = try await breakdown(.week)
+        let bySegment = try await breakdown(.segment)
+        let byWorkflow = try await breakdown(.workflow)
+        let byVariant = try await breakdown(.variant)
+        let byStep = try await breakdown(.step)
         let email = try await FunnelReporting.email(store: store, from: from, to: to)
         let inputs = try await store.attributionInputs()
         var attribution: [Attribution.Model: FunnelReporting.AttributionResult] = [:]

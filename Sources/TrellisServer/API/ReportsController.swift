@@ -147,8 +147,18 @@ public enum FunnelReporting {
     public static func report(store: any Store, from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension, asOf: Timestamp) async throws -> FunnelReport {
         try await catchUp(store)
         let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
-        var rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
+        let rows = try await store.funnelRows(capturedFrom: from.adding(milliseconds: -length), to: to)
+        return try await report(rows: rows, store: store, from: from, to: to, by: dimension, asOf: asOf)
+    }
+
+    /// The report of `rows` (leads of the period and of the one before it), with the leads'
+    /// groups read from the store when `dimension` groups them.
+    static func report(
+        rows: [FunnelRow], store: any Store, from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension, asOf: Timestamp
+    ) async throws -> FunnelReport {
+        var rows = rows
         if dimension.isGrouping {
+            let length = to.millisecondsSinceEpoch - from.millisecondsSinceEpoch
             let groups = try await store.funnelGroups(capturedFrom: from.adding(milliseconds: -length), to: to, by: dimension)
             for index in rows.indices { rows[index].groups = groups[rows[index].contactId] ?? [] }
         }

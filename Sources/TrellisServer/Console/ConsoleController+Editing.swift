@@ -38,8 +38,7 @@ extension ConsoleController {
         let name = (form["name"] ?? "").trimmed
         do {
             guard !name.isEmpty else { throw FormFiles.LoadError(file: "name", line: nil, message: "name: give the segment a name") }
-            let document = try YAMLDocument(form["rule"] ?? "", file: "rule")
-            guard let match = document.value["match"] else { throw FormFiles.LoadError(file: "rule", line: 1, message: "match: is required") }
+            let (document, match) = try Self.ruleDocument(form["rule"] ?? "")
             var object: [String: JSONValue] = ["name": .string(name), "match": match]
             if let description = form["description"]?.trimmed, !description.isEmpty { object["description"] = .string(description) }
             let definition = try RuleBody.withLine(document) { () throws(InputError) in try SegmentDefinition(json: .object(object)) }

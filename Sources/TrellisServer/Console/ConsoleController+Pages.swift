@@ -82,9 +82,15 @@ extension ConsoleController {
 
     /// The rule editor's text: YAML with `match:` (name and description may be there too).
     static func rule(_ text: String) throws -> Rule {
+        let (document, match) = try ruleDocument(text)
+        return try RuleBody.withLine(document) { () throws(InputError) in try Rule(json: match, path: "match") }
+    }
+
+    /// The editor's YAML and its `match:`, which it must have.
+    static func ruleDocument(_ text: String) throws -> (document: YAMLDocument, match: JSONValue) {
         let document = try YAMLDocument(text, file: "rule")
         guard let match = document.value["match"] else { throw FormFiles.LoadError(file: "rule", line: 1, message: "match: is required") }
-        return try RuleBody.withLine(document) { () throws(InputError) in try Rule(json: match, path: "match") }
+        return (document, match)
     }
 
     /// Who a rule matches now, counted against the store without saving anything.

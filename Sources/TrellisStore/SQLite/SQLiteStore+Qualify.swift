@@ -288,6 +288,7 @@ struct FactsLoader {
     let segmentNames: [Int64: String]
     /// Colleagues' facts already loaded in this pass, when the pass reads one snapshot.
     private let memo: ColleagueMemo?
+    private let eventsSQL: String
 
     /// `snapshot`: every read of this loader sees the same state of the store (a planning pass,
     /// not one that writes as it goes), so a colleague's facts are loaded once per pass: an
@@ -297,6 +298,15 @@ struct FactsLoader {
         self.needs = needs
         self.segmentNames = segmentNames
         self.memo = snapshot ? ColleagueMemo() : nil
+        // Only the events the rules name, and properties only where a rule filters on them: the
+        // same statement for every contact of the pass, prepared once.
+        func list(_ names: Set<String>) -> String {
+            names.isEmpty ? "NULL" : names.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+        }
+        eventsSQL = """
+            SELECT \(SQLiteStore.ruleNameSQL), timestamp, CASE WHEN \(SQLiteStore.ruleNameSQL) IN (\(list(needs.filteredEventNames))) THEN properties END
+            FROM events WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND \(SQLiteStore.ruleNameSQL) IN (\(list(needs.eventNames)))
+            """
     }
 
     init(db: Database, qualifier: Qualifier, segmentNames: [Int64: String], snapshot: Bool = false) {
@@ -325,15 +335,7 @@ struct FactsLoader {
         }
         if !needs.eventNames.isEmpty {
             let since = needs.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
-            // Only the events the rules name, and properties only where a rule filters on them:
-            // the statement is the same for every contact of the pass, prepared once.
-            let names = needs.eventNames.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
-            let filtered = needs.filteredEventNames.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
-            let statement = try db.cachedStatement(
-                sql: """
-                    SELECT \(SQLiteStore.ruleNameSQL), timestamp, CASE WHEN \(SQLiteStore.ruleNameSQL) IN (\(filtered.isEmpty ? "NULL" : filtered)) THEN properties END
-                    FROM events WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND \(SQLiteStore.ruleNameSQL) IN (\(names))
-                    """)
+            let statement = try db.cachedStatement(sql: eventsSQL)
             // Read through SQLite's C API: this runs for every contact (and colleague) a pass
             // qualifies, and GRDB's rows cost more than the query.
             let events = DirectStatement(statement)
