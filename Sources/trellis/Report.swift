@@ -18,7 +18,7 @@ struct Report: AsyncParsableCommand {
         @Flag(help: "Print CSV instead of a table.") var csv = false
 
         func run() async throws {
-            guard let start = FunnelReporting.parseDay(from) else { throw ValidationError("--from: a date such as 2026-03-01, got '\(from)'") }
+            guard let start = FunnelReporting.parseDay(from) else { throw ValidationError("--from: a date from 1900-01-01 to 2999-12-31 such as 2026-03-01, got '\(from)'") }
             guard let end = FunnelReporting.parseDay(to), end > start else { throw ValidationError("--to: a date after --from, got '\(to)'") }
             guard let dimension = FunnelReport.Dimension(rawValue: by) else { throw ValidationError("--by: \(FunnelReport.Dimension.allCases.map(\.rawValue).joined(separator: ", ")), got '\(by)'") }
             let opened = try await store.openStore()

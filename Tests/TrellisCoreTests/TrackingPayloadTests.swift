@@ -69,6 +69,17 @@ import Testing
         #expect(failure?.field == "timestamp")
     }
 
+    /// Found by schemathesis: a year-0 timestamp was stored and served as "-5952-…", which is no
+    /// ISO 8601 date-time. Times outside 1970–9999 are refused, and a skew "correction" that would
+    /// leave that range keeps the client's timestamp.
+    @Test func timesOutsideTheEventRangeAreRefusedOrNotCorrected() throws {
+        #expect(error(#"{"userId":"u","event":"E","timestamp":"0001-01-01T00:00:00Z"}"#, .track)?.field == "timestamp")
+        #expect(error(#"{"userId":"u","event":"E","sentAt":"1969-12-31T23:59:59Z"}"#, .track)?.field == "sentAt")
+        let payload = try decode(#"{"userId":"u","event":"E","timestamp":"2000-01-01T00:00:00Z","sentAt":"9999-01-01T00:00:00Z"}"#, .track)
+        let received = ISO8601.parse("2026-01-01T00:00:00Z")!
+        #expect(payload.messages[0].correctedTimestamp(receivedAt: received) == ISO8601.parse("2000-01-01T00:00:00Z")!)
+    }
+
     @Test func batchErrorsNameTheMessage() {
         let failure = error(#"{"batch":[{"type":"track","userId":"u","event":"ok"},{"type":"track","userId":"u"}]}"#)
         #expect(failure?.field == "batch[1].event")

@@ -342,6 +342,15 @@ extension SMTPSession.Envelope {
                 let reasons = response.body.json["items"]?.arrayValue?.compactMap { $0["reason"]?.stringValue }
                 #expect(reasons == ["complaint", "hard_bounce"])
             }
+            // Found by schemathesis: limit=0 crashed the server (a page of none "had" a next).
+            for limit in ["0", "1001", "x"] {
+                try await client.execute(uri: "/api/v1/suppressions?limit=\(limit)", method: .get, headers: mail.server.bearer(.read)) {
+                    #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "limit")
+                }
+            }
+            try await client.execute(uri: "/api/v1/suppressions?limit=1", method: .get, headers: mail.server.bearer(.read)) { response in
+                #expect(response.body.json["items"]?.arrayValue?.count == 1 && response.body.json["next"]?.stringValue != nil)
+            }
         }
         #expect(try await mail.timeline(nobody).contains("Email Bounced"))
         #expect(try await mail.timeline(ada).contains("Spam Complaint"))

@@ -51,11 +51,14 @@ public struct TrackingMessage: Sendable, Equatable {
     ///
     /// Segment's rule: a device's clock may be wrong, but the gap between `timestamp` and `sentAt`
     /// was measured on that same clock, so `receivedAt - (sentAt - timestamp)` is right whatever the
-    /// skew. Without `sentAt` the client's timestamp stands; without either, `receivedAt`.
+    /// skew. Without `sentAt` the client's timestamp stands; without either, `receivedAt`. A gap
+    /// so wide that the corrected time leaves ``Timestamp/eventRange`` (a `sentAt` millennia after
+    /// `timestamp`) is not a skew to correct: the client's timestamp stands then too.
     public func correctedTimestamp(receivedAt: Timestamp) -> Timestamp {
         guard let originalTimestamp else { return receivedAt }
         guard let sentAt else { return originalTimestamp }
         let delay = sentAt.millisecondsSinceEpoch - originalTimestamp.millisecondsSinceEpoch
-        return receivedAt.adding(milliseconds: -delay)
+        let corrected = receivedAt.adding(milliseconds: -delay)
+        return Timestamp.eventRange.contains(corrected) ? corrected : originalTimestamp
     }
 }

@@ -84,6 +84,9 @@ func optionalTimestamp(_ object: [String: JSONValue], _ key: String, path: Strin
     guard case .string(let text) = value, let timestamp = ISO8601.parse(text) else {
         throw InputError(code: "invalid_timestamp", message: "\(path + key) must be an ISO 8601 timestamp, got \(value.jsonText.prefix(60))", field: path + key)
     }
+    guard Timestamp.eventRange.contains(timestamp) else {
+        throw InputError(code: "invalid_timestamp", message: "\(path + key) must be from 1970 to 9999, got \(text.prefix(60))", field: path + key)
+    }
     return timestamp
 }
 

@@ -26,6 +26,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     }
 
     /// ISO 8601 in UTC with milliseconds, e.g. `2026-11-23T18:34:05.123Z`.
+    /// The times an event may carry: 1970-01-01 to 9999-12-31, so every stored time is a
+    /// four-digit-year ISO 8601 timestamp.
+    public static let eventRange = Timestamp(millisecondsSinceEpoch: 0)...Timestamp(millisecondsSinceEpoch: 253_402_300_799_999)
+
     public var iso8601: String { ISO8601.format(self) }
     public var description: String { iso8601 }
 

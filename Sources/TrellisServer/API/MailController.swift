@@ -165,12 +165,12 @@ struct MailController {
 
     @Sendable func suppressions(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         _ = try await services.authenticator.bearer(request, needs: .readContacts)
-        let limit = min(Int(request.uri.queryParameters["limit"].map(String.init) ?? "100") ?? 100, 1000)
+        let limit = try Query.limit(request.uri.queryParameters, default: 100, max: 1000)
         let items = try await services.store.suppressions(after: request.uri.queryParameters["cursor"].map(String.init), limit: limit)
         return JSONResponse.make([
             "items": .array(
                 items.map { ["email": .string($0.email), "reason": .string($0.reason.rawValue), "detail": .string($0.detail), "createdAt": .string($0.createdAt.iso8601)] }),
-            "next": items.count == limit ? .string(items.last!.email) : .null,
+            "next": items.count == limit ? items.last.map { .string($0.email) } ?? .null : .null,
         ])
     }
 

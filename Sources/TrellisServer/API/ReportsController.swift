@@ -21,7 +21,7 @@ struct ReportsController {
         func day(_ name: String) throws -> Timestamp {
             guard let text: String = query[Substring(name)].map(String.init) else { throw APIError(.badRequest, code: "missing_parameter", message: "\(name) is required (2026-03-01)", field: name) }
             guard let time = FunnelReporting.parseDay(text) else {
-                throw APIError(.badRequest, code: "invalid_parameter", message: "\(name) must be a date such as 2026-03-01, got '\(text)'", field: name)
+                throw APIError(.badRequest, code: "invalid_parameter", message: "\(name) must be a date from 1900-01-01 to 2999-12-31 such as 2026-03-01, got '\(text)'", field: name)
             }
             return time
         }
@@ -130,9 +130,15 @@ extension ReportsController {
 
 /// What the API and the CLI share: bringing the rollup up to date, the report, its JSON and CSV.
 public enum FunnelReporting {
+    /// A report day (`2026-03-01`, or a full timestamp) from 1900-01-01 to 2999-12-31: a period's
+    /// prior period then still falls in four-digit years.
     public static func parseDay(_ text: String) -> Timestamp? {
-        ISO8601.parse(text) ?? ISO8601.parse(text + "T00:00:00Z")
+        guard let time = ISO8601.parse(text) ?? ISO8601.parse(text + "T00:00:00Z"), reportDays.contains(time) else { return nil }
+        return time
     }
+
+    /// The days a report may name (``parseDay(_:)``).
+    public static let reportDays = ISO8601.parse("1900-01-01T00:00:00Z")!...ISO8601.parse("2999-12-31T23:59:59Z")!
 
     /// The email report: per template, their total, and the re-engagement of inactivity workflows.
     public typealias EmailReport = (templates: [EmailEngagement], total: EmailEngagement, reengagement: (workflows: [String], entered: Int, reengaged: Int))

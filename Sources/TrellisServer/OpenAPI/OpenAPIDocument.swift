@@ -1588,6 +1588,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "415": {
+            "$ref": "#/components/responses/NotJSON"
           }
         },
         "requestBody": {
@@ -2914,6 +2917,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "400": {
+            "$ref": "#/components/responses/BadParameter"
           }
         }
       },
@@ -4014,7 +4020,8 @@ enum OpenAPIDocument {
             "schema": {
               "type": "string",
               "format": "date"
-            }
+            },
+            "description": "A day from 1900-01-01 to 2999-12-31"
           },
           {
             "name": "to",
@@ -4023,7 +4030,8 @@ enum OpenAPIDocument {
             "schema": {
               "type": "string",
               "format": "date"
-            }
+            },
+            "description": "A day from 1900-01-01 to 2999-12-31, exclusive"
           },
           {
             "name": "by",
@@ -4309,12 +4317,36 @@ enum OpenAPIDocument {
     },
     "/api/v1/reports/email": {
       "get": {
-        "tags": ["Reports"],
+        "tags": [
+          "Reports"
+        ],
         "summary": "Email engagement of the sends of a period by template (people only; scanner hits excluded), and the re-engagement rate of inactivity workflows",
-        "security": [{ "bearer": [] }],
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
         "parameters": [
-          { "name": "from", "in": "query", "required": true, "schema": { "type": "string", "format": "date" } },
-          { "name": "to", "in": "query", "required": true, "description": "Exclusive", "schema": { "type": "string", "format": "date" } }
+          {
+            "name": "from",
+            "in": "query",
+            "required": true,
+            "schema": {
+              "type": "string",
+              "format": "date"
+            },
+            "description": "A day from 1900-01-01 to 2999-12-31"
+          },
+          {
+            "name": "to",
+            "in": "query",
+            "required": true,
+            "description": "A day from 1900-01-01 to 2999-12-31, exclusive",
+            "schema": {
+              "type": "string",
+              "format": "date"
+            }
+          }
         ],
         "responses": {
           "200": {
@@ -4324,16 +4356,133 @@ enum OpenAPIDocument {
                 "schema": {
                   "type": "object",
                   "properties": {
-                    "from": { "type": "string" },
-                    "to": { "type": "string" },
-                    "email": { "allOf": [{ "type": "object", "properties": { "sent": { "type": "integer" }, "opened": { "type": "integer" }, "clicked": { "type": "integer" }, "unsubscribed": { "type": "integer" }, "openRate": { "type": ["number", "null"] }, "clickRate": { "type": ["number", "null"] }, "clickToOpenRate": { "type": ["number", "null"] }, "unsubscribeRate": { "type": ["number", "null"] }, "template": { "type": "string" } } }, { "type": "object", "properties": { "templates": { "type": "array", "items": { "type": "object", "properties": { "sent": { "type": "integer" }, "opened": { "type": "integer" }, "clicked": { "type": "integer" }, "unsubscribed": { "type": "integer" }, "openRate": { "type": ["number", "null"] }, "clickRate": { "type": ["number", "null"] }, "clickToOpenRate": { "type": ["number", "null"] }, "unsubscribeRate": { "type": ["number", "null"] }, "template": { "type": "string" } } } } } }] },
+                    "from": {
+                      "type": "string"
+                    },
+                    "to": {
+                      "type": "string"
+                    },
+                    "email": {
+                      "allOf": [
+                        {
+                          "type": "object",
+                          "properties": {
+                            "sent": {
+                              "type": "integer"
+                            },
+                            "opened": {
+                              "type": "integer"
+                            },
+                            "clicked": {
+                              "type": "integer"
+                            },
+                            "unsubscribed": {
+                              "type": "integer"
+                            },
+                            "openRate": {
+                              "type": [
+                                "number",
+                                "null"
+                              ]
+                            },
+                            "clickRate": {
+                              "type": [
+                                "number",
+                                "null"
+                              ]
+                            },
+                            "clickToOpenRate": {
+                              "type": [
+                                "number",
+                                "null"
+                              ]
+                            },
+                            "unsubscribeRate": {
+                              "type": [
+                                "number",
+                                "null"
+                              ]
+                            },
+                            "template": {
+                              "type": "string"
+                            }
+                          }
+                        },
+                        {
+                          "type": "object",
+                          "properties": {
+                            "templates": {
+                              "type": "array",
+                              "items": {
+                                "type": "object",
+                                "properties": {
+                                  "sent": {
+                                    "type": "integer"
+                                  },
+                                  "opened": {
+                                    "type": "integer"
+                                  },
+                                  "clicked": {
+                                    "type": "integer"
+                                  },
+                                  "unsubscribed": {
+                                    "type": "integer"
+                                  },
+                                  "openRate": {
+                                    "type": [
+                                      "number",
+                                      "null"
+                                    ]
+                                  },
+                                  "clickRate": {
+                                    "type": [
+                                      "number",
+                                      "null"
+                                    ]
+                                  },
+                                  "clickToOpenRate": {
+                                    "type": [
+                                      "number",
+                                      "null"
+                                    ]
+                                  },
+                                  "unsubscribeRate": {
+                                    "type": [
+                                      "number",
+                                      "null"
+                                    ]
+                                  },
+                                  "template": {
+                                    "type": "string"
+                                  }
+                                }
+                              }
+                            }
+                          }
+                        }
+                      ]
+                    },
                     "reengagement": {
                       "type": "object",
                       "properties": {
-                        "workflows": { "type": "array", "items": { "type": "string" } },
-                        "entered": { "type": "integer" },
-                        "reengaged": { "type": "integer" },
-                        "rate": { "type": ["number", "null"] }
+                        "workflows": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          }
+                        },
+                        "entered": {
+                          "type": "integer"
+                        },
+                        "reengaged": {
+                          "type": "integer"
+                        },
+                        "rate": {
+                          "type": [
+                            "number",
+                            "null"
+                          ]
+                        }
                       }
                     }
                   }
@@ -4341,9 +4490,36 @@ enum OpenAPIDocument {
               }
             }
           },
-          "400": { "description": "A missing or malformed date, or to not after from", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-          "401": { "description": "No or unknown API key", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-          "403": { "description": "The key's role may not read reports", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+          "400": {
+            "description": "A missing or malformed date, or to not after from",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "No or unknown API key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "403": {
+            "description": "The key's role may not read reports",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
         }
       }
     },
@@ -5717,7 +5893,11 @@ enum OpenAPIDocument {
         "additionalProperties": true,
         "properties": {
           "model": {
-            "type": "string"
+            "type": [
+              "string",
+              "integer"
+            ],
+            "description": "The model's name; a bare number in YAML is taken as its text"
           }
         }
       },
@@ -6336,7 +6516,10 @@ enum OpenAPIDocument {
             "description": "The configured monthly costs (report_costs) over the period: the source's, or all sources' in the total"
           },
           "costPerOpportunity": {
-            "type": ["number", "null"]
+            "type": [
+              "number",
+              "null"
+            ]
           },
           "captured": {
             "type": "integer"
