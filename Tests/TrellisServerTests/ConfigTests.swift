@@ -72,7 +72,7 @@ import TrellisStore
     }
 
     @Test func badSettingsNameTheKeyTheLineAndTheProblem() throws {
-        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, quiet_hours, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
+        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, quiet_hours, rate_limits, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
         #expect(try error("sender:\n  from: Acme\n") == "trellis.yaml:2: sender.from: not an address: 'Acme'")
         #expect(try error("smtp: smtp://h:25?tls=sometimes\n") == "trellis.yaml:1: smtp: tls must be starttls, implicit or none, got 'sometimes'")
         #expect(try error("caps: { marketing_email: { max: 3, per: 7 } }\n") == "trellis.yaml:1: caps.marketing_email.per: must be a duration such as 7d or 24h")
@@ -82,6 +82,10 @@ import TrellisStore
         #expect(try error("report_costs:\n  google: 4000\n  linkedin: lots\n") == "trellis.yaml:3: report_costs.linkedin: must be a monthly amount of at least 0, got \"lots\"")
         #expect(try error("report_costs: [4000]\n") == "trellis.yaml:1: report_costs: must map lead sources to monthly amounts (google: 4000)")
         #expect(try TrellisConfig.load(file: try write("report_costs: { google: 4000, partner: 1250.5 }\n", in: try folder()), environment: [:]).reportCosts == ["google": 4000, "partner": 1250.5])
+        #expect(try error("rate_limits:\n  tracking: fast\n") == "trellis.yaml:2: rate_limits.tracking: must be a rate per client address such as 1000/s or 20/m, or off; got 'fast'")
+        let limits = try TrellisConfig.load(file: try write("rate_limits: { tracking: 200/s, forms: off }\n", in: try folder()), environment: ["TRELLIS_RATE_LIMITS_UNSUBSCRIBE": "5/m"]).rateLimits
+        #expect(limits == PublicRateLimits(forms: nil, tracking: RateLimit(burst: 200, perMinute: 12_000), unsubscribe: RateLimit(burst: 5, perMinute: 5)))
+        #expect(try TrellisConfig.load(file: nil, environment: [:]).rateLimits == PublicRateLimits())
         #expect(try error("base_url: nurture.example.com\n") == "trellis.yaml:1: base_url: must be an http(s) URL such as https://nurture.example.com, got 'nurture.example.com'")
     }
 

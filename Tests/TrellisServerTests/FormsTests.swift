@@ -116,7 +116,7 @@ import TrellisStore
     }
 
     @Test func honeypotAndRateLimit() async throws {
-        let fixture = try await ServerFixture(formRateLimit: (burst: 3, perMinute: 1))
+        let fixture = try await ServerFixture(rateLimits: PublicRateLimits(forms: RateLimit(burst: 3, perMinute: 1), tracking: nil, unsubscribe: nil))
         try await fixture.app.test(.router) { client in
             try await create(fixture, client: client)
             let bot = "email=bot%40spam.example&firstName=Bot&hp_website=http%3A%2F%2Fspam.example"
@@ -138,6 +138,43 @@ import TrellisStore
             }
         }
         #expect(try await fixture.store.contacts(ContactQuery(email: "bot@spam.example")).isEmpty)
+    }
+
+    /// Tracking and unsubscribe links are limited per client address too: a 429 with Retry-After
+    /// (Segment's libraries wait and retry), nothing stored from a refused request, and the
+    /// address is let in again once the bucket refills.
+    @Test func trackingAndUnsubscribeAreRateLimitedPerAddress() async throws {
+        let limits = PublicRateLimits(forms: nil, tracking: RateLimit(parsing: "3/m")!, unsubscribe: RateLimit(parsing: "2/m")!)
+        let fixture = try await ServerFixture(rateLimits: limits)
+        try await fixture.app.test(.router) { client in
+            func track(_ n: Int) async throws -> HTTPResponse.Status {
+                try await client.execute(
+                    uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: #"{"userId":"u1","event":"E\#(n)","messageId":"m\#(n)"}"#)
+                ) { response in
+                    if response.status == .tooManyRequests {
+                        #expect(response.headers[.retryAfter] == "20" && response.body.json["error"]?["code"] == "rate_limited")
+                    }
+                    return response.status
+                }
+            }
+            for n in 0..<3 { #expect(try await track(n) == .ok) }
+            #expect(try await track(3) == .tooManyRequests)
+            #expect(try await fixture.store.eventCount() == 3)
+            fixture.clock.advance(milliseconds: 20_000)
+            #expect(try await track(4) == .ok)
+            #expect(try await fixture.store.eventCount() == 4)
+
+            for _ in 0..<2 {
+                try await client.execute(uri: "/u/not-a-token", method: .get) { #expect($0.status != .tooManyRequests) }
+            }
+            try await client.execute(uri: "/u/not-a-token", method: .post) { response in
+                #expect(response.status == .tooManyRequests && response.headers[.retryAfter] == "30")
+            }
+            // Open and click tracking are not limited: mail scanners fetch links in bursts.
+            try await client.execute(uri: "/t/o/not-a-token", method: .get) { #expect($0.status != .tooManyRequests) }
+        }
+        #expect(RateLimit(parsing: "1000/s") == RateLimit(burst: 1000, perMinute: 60_000))
+        #expect(RateLimit(parsing: "0/s") == nil && RateLimit(parsing: "5/h") == nil && RateLimit(parsing: "lots") == nil)
     }
 
     @Test func formApiValidatesDefinitions() async throws {

@@ -41,3 +41,30 @@ public enum RateDecision: Sendable, Equatable {
     case allowed
     case limited(retryAfterSeconds: Int)
 }
+
+/// A request rate for a public endpoint: `burst` requests at once, refilled at `perMinute`.
+/// Written `1000/s` or `20/m` (the burst is one second's or one minute's worth), or `off`.
+public struct RateLimit: Sendable, Equatable, CustomStringConvertible {
+    public var burst: Int
+    public var perMinute: Int
+
+    public init(burst: Int, perMinute: Int) {
+        self.burst = burst
+        self.perMinute = perMinute
+    }
+
+    /// `1000/s`, `20/m`; nil for anything else (`off` is the caller's to handle).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let count = Int(parts[0]), count > 0, count <= 1_000_000 else { return nil }
+        switch parts[1] {
+        case "s": self.init(burst: count, perMinute: count * 60)
+        case "m": self.init(burst: count, perMinute: count)
+        default: return nil
+        }
+    }
+
+    public var description: String { perMinute % 60 == 0 && burst == perMinute / 60 ? "\(burst)/s" : "\(burst) then \(perMinute)/m" }
+
+    public func limiter() -> RateLimiter { RateLimiter(burst: burst, perMinute: perMinute) }
+}

@@ -41,6 +41,8 @@ public struct TrellisConfig: Sendable {
     /// What each lead source costs a month (`report_costs: { google: 4000 }`), for the reports'
     /// cost per opportunity.
     public var reportCosts: [String: Double] = [:]
+    /// Requests per client address on the public endpoints (`rate_limits: { tracking: 1000/s }`).
+    public var rateLimits = PublicRateLimits()
 
     public struct Sender: Sendable, Equatable {
         public var from: MailAddress
@@ -118,8 +120,9 @@ public struct TrellisConfig: Sendable {
     static let keys: [String: Set<String>] = [
         "": [
             "base_url", "secret_file", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
-            "quiet_hours", "tracking", "bounces", "db", "host", "port", "report_costs",
+            "quiet_hours", "tracking", "bounces", "db", "host", "port", "report_costs", "rate_limits",
         ],
+        "rate_limits": ["forms", "tracking", "unsubscribe"],
         "sender": ["from", "reply_to", "postal_address", "signature", "return_path"],
         "smtp_limits": ["connections", "per_second", "timeout", "max_attempts"],
         "quiet_hours": ["start", "end"],
@@ -131,6 +134,7 @@ public struct TrellisConfig: Sendable {
     static let environmentPaths = [
         "base_url", "secret_file", "smtp", "workflows", "segments", "scoring", "forms", "sales", "content", "db", "host", "port", "sender.from", "sender.reply_to",
         "sender.postal_address", "sender.signature", "sender.return_path", "quiet_hours.start", "quiet_hours.end",
+        "rate_limits.forms", "rate_limits.tracking", "rate_limits.unsubscribe",
     ]
 
     /// Reads the file (or nothing, when `file` is nil: environment only), applies the environment,
@@ -332,6 +336,23 @@ public struct TrellisConfig: Sendable {
                 throw fail("report_costs.\(source)", "must be a monthly amount of at least 0, got \(value.jsonText)")
             }
             config.reportCosts[source] = amount
+        }
+        if let limits = root["rate_limits"] {
+            guard case .object(let fields) = limits else { throw fail("rate_limits", "must map forms, tracking or unsubscribe to a rate such as 1000/s") }
+            for (key, path) in [("forms", \PublicRateLimits.forms), ("tracking", \.tracking), ("unsubscribe", \.unsubscribe)] {
+                if fields[key] == .bool(false) {  // YAML reads a bare `off` as false
+                    config.rateLimits[keyPath: path] = nil
+                    continue
+                }
+                guard let text = try string("rate_limits.\(key)", in: fields, key: key) else { continue }
+                if text == "off" {
+                    config.rateLimits[keyPath: path] = nil
+                } else if let rate = RateLimit(parsing: text) {
+                    config.rateLimits[keyPath: path] = rate
+                } else {
+                    throw fail("rate_limits.\(key)", "must be a rate per client address such as 1000/s or 20/m, or off; got '\(text)'")
+                }
+            }
         }
         if let costs = root["report_costs"], costs.objectValue == nil, costs != .null {
             throw fail("report_costs", "must map lead sources to monthly amounts (google: 4000)")

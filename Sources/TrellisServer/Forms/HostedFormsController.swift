@@ -43,10 +43,10 @@ struct HostedFormsController {
         let form = try await form(context)
         let isJSON = RequestBody.mediaType(request) == "application/json"
         let now = services.clock.now()
-        if case .limited(let retryAfter) = services.formLimiter.withLock({ $0.take(context.clientIP, at: now) }) {
+        do {
+            try services.formLimiter?.check(context.clientIP, at: now, what: "submissions")
+        } catch {
             services.metrics.formSubmission(result: "rate_limited")
-            var error = APIError(.tooManyRequests, code: "rate_limited", message: "too many submissions from this address; retry in \(retryAfter) s")
-            error.headers[.retryAfter] = String(retryAfter)
             throw error
         }
         let values = try await Self.values(request, isJSON: isJSON)

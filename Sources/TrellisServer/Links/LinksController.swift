@@ -20,6 +20,7 @@ struct LinksController {
     }
 
     func verify(_ context: TrellisRequestContext, purpose: LinkPayload.Purpose) async throws -> (LinkPayload, MailSetup) {
+        if purpose == .unsubscribe { try services.unsubscribeLimiter?.check(context.clientIP, at: services.clock.now(), what: "unsubscribe requests") }
         guard let setup = await services.mail.setup else { throw APIError(.serviceUnavailable, code: "mail_not_configured", message: "email is not set up") }
         let token = context.parameters.get("token") ?? ""
         do {

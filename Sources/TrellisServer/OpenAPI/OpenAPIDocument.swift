@@ -127,6 +127,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -200,6 +203,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -273,6 +279,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -346,6 +355,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -419,6 +431,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -492,6 +507,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -565,6 +583,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/TrackingUnsupportedMediaType"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -1310,14 +1331,7 @@ enum OpenAPIDocument {
             }
           },
           "429": {
-            "description": "Too many submissions from this address; see Retry-After",
-            "content": {
-              "application/json": {
-                "schema": {
-                  "$ref": "#/components/schemas/Error"
-                }
-              }
-            }
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -3145,6 +3159,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       },
@@ -3217,6 +3234,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -3309,6 +3329,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
           }
         }
       }
@@ -6726,6 +6749,24 @@ enum OpenAPIDocument {
       },
       "SegmentNotFound": {
         "description": "No such segment",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "RateLimited": {
+        "description": "Too many requests from this address (rate_limits in the config); wait for Retry-After",
+        "headers": {
+          "Retry-After": {
+            "description": "Seconds to wait",
+            "schema": {
+              "type": "integer"
+            }
+          }
+        },
         "content": {
           "application/json": {
             "schema": {

@@ -1,3 +1,4 @@
+import HTTPTypes
 import Synchronization
 import TrellisCore
 import TrellisStore
@@ -18,7 +19,10 @@ public final class Services: Sendable {
     public let authenticator: KeyAuthenticator
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
-    let formLimiter: Mutex<RateLimiter>
+    /// Per client address on the public endpoints: hosted forms, tracking, unsubscribe links.
+    let formLimiter: AddressLimiter?
+    let trackingLimiter: AddressLimiter?
+    let unsubscribeLimiter: AddressLimiter?
     /// Console sign-in attempts, by client address and by account: 10 at once, then 5 a minute.
     let signInLimiter = Mutex(RateLimiter(burst: 10, perMinute: 5))
     private let costs = Mutex<[String: Double]>([:])
@@ -33,7 +37,7 @@ public final class Services: Sendable {
 
     public init(
         store: any Store, clock: any TrellisClock, metrics: ServerMetrics = ServerMetrics(), trackingLimits: TrackingLimits = .segment,
-        formRateLimit: (burst: Int, perMinute: Int) = (10, 6), reportMaxAge: Int64 = 0
+        rateLimits: PublicRateLimits = PublicRateLimits(), reportMaxAge: Int64 = 0
     ) {
         self.store = store
         self.clock = clock
@@ -51,9 +55,45 @@ public final class Services: Sendable {
         self.authenticator = KeyAuthenticator(store: store)
         self.metrics = metrics
         self.trackingLimits = trackingLimits
-        self.formLimiter = Mutex(RateLimiter(burst: formRateLimit.burst, perMinute: formRateLimit.perMinute))
+        self.formLimiter = rateLimits.forms.map(AddressLimiter.init)
+        self.trackingLimiter = rateLimits.tracking.map(AddressLimiter.init)
+        self.unsubscribeLimiter = rateLimits.unsubscribe.map(AddressLimiter.init)
         self.random = RandomIdentifiers()
         self.reportSnapshots = ReportSnapshots(store: store, clock: clock, maxAge: reportMaxAge)
+    }
+}
+
+/// Request rates per client address on the public endpoints (nil: no limit). Config
+/// `rate_limits: { forms: 10/m, tracking: 1000/s, unsubscribe: 20/m }`; docs/operators.md.
+public struct PublicRateLimits: Sendable, Equatable {
+    public var forms: RateLimit?
+    public var tracking: RateLimit?
+    public var unsubscribe: RateLimit?
+
+    public init(
+        forms: RateLimit? = RateLimit(burst: 10, perMinute: 10), tracking: RateLimit? = RateLimit(burst: 1000, perMinute: 60_000),
+        unsubscribe: RateLimit? = RateLimit(burst: 20, perMinute: 20)
+    ) {
+        self.forms = forms
+        self.tracking = tracking
+        self.unsubscribe = unsubscribe
+    }
+}
+
+/// A ``RateLimiter`` per client address, shared by the requests of one endpoint family.
+final class AddressLimiter: Sendable {
+    private let limiter: Mutex<RateLimiter>
+
+    init(_ rate: RateLimit) {
+        limiter = Mutex(rate.limiter())
+    }
+
+    /// Takes a token for `address`; a 429 with Retry-After when none is left.
+    func check(_ address: String, at now: Timestamp, what: String) throws(APIError) {
+        guard case .limited(let retryAfter) = limiter.withLock({ $0.take(address, at: now) }) else { return }
+        var error = APIError(.tooManyRequests, code: "rate_limited", message: "too many \(what) from this address; retry in \(retryAfter) s")
+        error.headers[.retryAfter] = String(retryAfter)
+        throw error
     }
 }
 

@@ -36,6 +36,9 @@ struct TrackingController {
     private func accept(_ request: Request, context: TrellisRequestContext, type: MessageType?) async throws -> Response {
         let limits = services.trackingLimits
         let limit = type == nil ? limits.maxBatchBytes : limits.maxMessageBytes
+        // Write keys are public (analytics.js puts one in every page): the limit is per address.
+        // Segment's libraries retry a 429 after Retry-After.
+        try services.trackingLimiter?.check(context.clientIP, at: services.clock.now(), what: "tracking requests")
         // Authenticate before reading the body when the header allows it: no work for strangers.
         var key: APIKeyRecord?
         if let user = KeyAuthenticator.basicUser(request) {
