@@ -42,6 +42,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     let router = Router(context: TrellisRequestContext.self)
     router.middlewares.add(MetricsMiddleware(metrics: services.metrics))
     router.middlewares.add(ErrorShapeMiddleware())
+    router.middlewares.add(AuditMiddleware(services: services))
     // Browsers send tracking calls from the customer's own site.
     router.middlewares.add(
         CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .contentEncoding], allowMethods: [.get, .post, .options]))
@@ -58,6 +59,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     SalesController(services: services).register(on: router)
     ReportsController(services: services).register(on: router)
     ConsoleController(services: services).register(on: router)
+    AuditController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

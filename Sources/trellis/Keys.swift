@@ -19,7 +19,10 @@ struct Keys: AsyncParsableCommand {
                 throw ValidationError("unknown role '\(role)'; use one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let opened = try await store.openStore()
-            let (key, record) = try await APIKeys.create(in: opened, name: name ?? "\(role.rawValue) key", role: role, source: source, at: SystemClock().now())
+            let now = SystemClock().now()
+            let (key, record) = try await APIKeys.create(in: opened, name: name ?? "\(role.rawValue) key", role: role, source: source, at: now)
+            try await opened.recordAudit(
+                AuditEntry(at: now, actor: "cli", role: "admin", method: "CREATE", path: "key \(record.id) (\(record.role.rawValue), \(record.name))", status: 0, address: "local"))
             print("Created \(record.role.rawValue) key \(record.id) (\(record.name)). It is shown only now:")
             print(key)
         }

@@ -31,6 +31,8 @@ struct Users: AsyncParsableCommand {
             if let problem = Passwords.problem(secret) { throw CommandFailure(problem) }
             let opened = try await store.openStore()
             try await opened.saveUser(ConsoleUser(email: email, name: name ?? email, role: parsed, passwordHash: try Passwords.hash(secret)))
+            try await opened.recordAudit(
+                AuditEntry(at: SystemClock().now(), actor: "cli", role: "admin", method: "SAVE", path: "console user \(email) (\(parsed.rawValue))", status: 0, address: "local"))
             print("\(email) can sign in as \(parsed.rawValue)" + (generated ? "; password (shown once):\n\(secret)" : ""))
         }
     }

@@ -145,3 +145,12 @@ def test_simulate_prints_the_timeline_as_json_and_synthetic_counts(workdir):
     assert "2000 synthetic leads over 30 days" in synthetic and "entered" in synthetic and "exits:" in synthetic
     neither = trellis("simulate", workflows, check=False)
     assert neither.returncode != 0 and "either --scenario FILE or --synthetic N" in neither.stderr
+
+
+def test_keys_created_by_the_cli_are_in_the_audit_log(server):
+    """`trellis keys create` writes the audit log (actor cli); only admin keys read it."""
+    items = server.api.get(server.url + "/api/v1/audit").json()["items"]
+    created = [item for item in items if item["actor"] == "cli" and item["method"] == "CREATE"]
+    assert [item["path"].split("(")[1].split(",")[0] for item in created] == ["write", "admin"]
+    response = requests.get(server.url + "/api/v1/audit", headers={"Authorization": f"Bearer {server.write_key}"})
+    assert response.status_code == 403

@@ -241,6 +241,9 @@ import TrellisStore
             answer = try await post("/console/workflows", "csrf=\(mia.csrf)&action=publish&page=welcome&definition=\(good)")
             let versions = try await store.workflowVersions().filter { $0.name == "welcome" }
             #expect(answer.status == .seeOther && versions.count == 2 && versions.last?.status == .published)
+            // The audit log has the draft and the publish, by Mia; not the checks or the refusals.
+            let changes = try await store.auditLog(before: nil, limit: 100).filter { $0.path == "/console/workflows" }
+            #expect(changes.map(\.status) == [303, 303] && changes.allSatisfy { $0.actor == "user:mia@acme.example" && $0.role == "marketer" })
         }
     }
 

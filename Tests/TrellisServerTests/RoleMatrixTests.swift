@@ -22,6 +22,7 @@ import TrellisStore
 
     static let routes: [Route] = [
         .init(method: .get, path: "/api/v1/contacts", needs: .readContacts),
+        .init(method: .get, path: "/api/v1/audit", needs: .readAudit),
         .init(method: .get, path: "/api/v1/contacts/1", needs: .readContacts),
         .init(method: .patch, path: "/api/v1/contacts/1", body: #"{"traits": {"plan": "pro"}}"#, needs: .editContacts),
         .init(method: .delete, path: "/api/v1/contacts/999", needs: .deleteContacts),

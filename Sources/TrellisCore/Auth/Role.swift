@@ -30,4 +30,6 @@ public enum Permission: String, Sendable, CaseIterable {
     case readContent, sendEmail, manageSuppressions
     /// Posting bounce and complaint reports (they suppress addresses).
     case reportInbound
+    /// Reading the audit log (admin only).
+    case readAudit
 }

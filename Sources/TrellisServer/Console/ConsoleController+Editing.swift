@@ -87,7 +87,11 @@ extension ConsoleController {
         } catch let error as APIError where error.status == .badRequest {
             return try await answer(problem: error.message, checked: nil)
         }
-        if action == "check" { return try await answer(problem: nil, checked: "No problems found in workflow \(definition.name); nothing was saved.") }
+        if action == "check" {
+            var response = try await answer(problem: nil, checked: "No problems found in workflow \(definition.name); nothing was saved.")
+            response.headers[AuditMiddleware.unchanged] = "1"
+            return response
+        }
         _ = try await services.store.saveWorkflow(definition, status: action == "publish" ? .published : .draft, at: services.clock.now())
         try await services.workflows.reload()
         services.workflows.notify()

@@ -86,6 +86,13 @@ public final class ServerMetrics: Sendable {
         ).increment(by: Int64(messages))
     }
 
+    /// A change made but not written to the audit log (the store refused the line).
+    func auditFailed() {
+        registry.makeCounter(
+            descriptor: .init(namespace: "trellis", metricName: "audit_failures", unitName: "total", helpText: "Changes the audit log could not record")
+        ).increment()
+    }
+
     func formSubmission(result: String) {
         registry.makeCounter(
             descriptor: .init(namespace: "trellis", metricName: "form_submissions", unitName: "total", helpText: "Form submissions by result"),

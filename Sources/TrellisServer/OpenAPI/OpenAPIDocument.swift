@@ -55,6 +55,9 @@ enum OpenAPIDocument {
     },
     {
       "name": "Reports"
+    },
+    {
+      "name": "Keys and audit"
     }
   ],
   "paths": {
@@ -4626,6 +4629,78 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/audit": {
+      "get": {
+        "tags": [
+          "Keys and audit"
+        ],
+        "summary": "The audit log, newest first: every change made through the management API or the console (a POST, PUT, PATCH or DELETE answered below 400) and by the CLI's keys and users commands. Admin keys only.",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "limit",
+            "in": "query",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 1000,
+              "default": 100
+            }
+          },
+          {
+            "name": "cursor",
+            "in": "query",
+            "description": "The `next` value of the previous page",
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Entries",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "items",
+                    "next"
+                  ],
+                  "properties": {
+                    "items": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/AuditEntry"
+                      }
+                    },
+                    "next": {
+                      "type": [
+                        "string",
+                        "null"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadParameter"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -6610,6 +6685,50 @@ enum OpenAPIDocument {
               "number",
               "null"
             ]
+          }
+        }
+      },
+      "AuditEntry": {
+        "type": "object",
+        "required": [
+          "seq",
+          "at",
+          "actor",
+          "role",
+          "method",
+          "path",
+          "status",
+          "address"
+        ],
+        "properties": {
+          "seq": {
+            "type": "integer"
+          },
+          "at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "actor": {
+            "type": "string",
+            "description": "key:NAME, user:EMAIL or cli"
+          },
+          "role": {
+            "type": "string"
+          },
+          "method": {
+            "type": "string"
+          },
+          "path": {
+            "type": "string",
+            "description": "Without the query"
+          },
+          "status": {
+            "type": "integer",
+            "description": "The answer's status (0 for the CLI)"
+          },
+          "address": {
+            "type": "string",
+            "description": "The client's address"
           }
         }
       }

@@ -423,6 +423,30 @@ extension SQLiteStore {
                     WHERE status = 'sent';
                     """)
         }
+        migrator.registerMigration("v12-audit-log") { db in
+            // Who changed what, through the API, the console or the CLI. Append-only, like events.
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_log (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        at INTEGER NOT NULL,
+                        actor TEXT NOT NULL,
+                        role TEXT NOT NULL,
+                        method TEXT NOT NULL,
+                        path TEXT NOT NULL,
+                        status INTEGER NOT NULL,
+                        address TEXT NOT NULL
+                    );
+                    CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+                    BEGIN
+                        SELECT RAISE(ABORT, 'the audit log is append-only');
+                    END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN
+                        SELECT RAISE(ABORT, 'the audit log is append-only');
+                    END;
+                    """)
+        }
         return migrator
     }
 }
