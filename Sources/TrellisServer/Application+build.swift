@@ -60,6 +60,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     ReportsController(services: services).register(on: router)
     ConsoleController(services: services).register(on: router)
     AuditController(services: services).register(on: router)
+    PrivacyController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

@@ -10,7 +10,7 @@ import TrellisCore
 /// try await store.migrate()
 /// let outcome = try await store.ingest([batch])
 /// ```
-public protocol Store: QualifyStore, WorkflowStore, MailStore, SalesStore, ReportStore, ExperimentStore, AttributionStore, EmailReportStore, ConsoleStore, AuditStore {
+public protocol Store: QualifyStore, WorkflowStore, MailStore, SalesStore, ReportStore, ExperimentStore, AttributionStore, EmailReportStore, ConsoleStore, AuditStore, PrivacyStore {
     /// Creates or upgrades the schema. Safe to call on every start.
     func migrate() async throws
     /// Answers once the database does; for health checks.

@@ -35,13 +35,17 @@ struct Import: AsyncParsableCommand {
             for error in read.errors { printError("\(file):\(error.line): \(error.column.map { "\($0): " } ?? "")\(error.message)") }
             var stored = 0
             var unchanged = 0
+            var erased = 0
             for chunk in stride(from: 0, to: read.rows.count, by: 500).map({ Array(read.rows[$0..<min($0 + 500, read.rows.count)]) }) {
                 let batch = IngestBatch(source: "import", receivedAt: now, messages: chunk.map(Self.message))
                 let outcome = try await opened.ingest([batch])[0]
                 stored += outcome.stored
                 unchanged += outcome.duplicates
+                erased += outcome.erased
             }
-            print("\(fileName): \(read.rows.count) contacts read; \(stored) imported or updated, \(unchanged) unchanged since an earlier import; \(read.errors.count) rows refused.")
+            print(
+                "\(fileName): \(read.rows.count) contacts read; \(stored) imported or updated, \(unchanged) unchanged since an earlier import; \(read.errors.count) rows refused."
+                    + (erased > 0 ? " \(erased) not imported: erased on request (GDPR)." : ""))
             if !read.errors.isEmpty { throw ExitCode(1) }
         }
 

@@ -154,3 +154,29 @@ def test_keys_created_by_the_cli_are_in_the_audit_log(server):
     assert [item["path"].split("(")[1].split(",")[0] for item in created] == ["write", "admin"]
     response = requests.get(server.url + "/api/v1/audit", headers={"Authorization": f"Bearer {server.write_key}"})
     assert response.status_code == 403
+
+
+def test_an_erased_contact_is_not_brought_back_by_an_import(workdir):
+    """GDPR erasure through the API of a real server; the same CSV imported again leaves the
+    erased address out and says so, and nothing readable of the address is left in the file."""
+    from conftest import Server, create_key
+    db = os.path.join(workdir, "gdpr.db")
+    trellis("import", "contacts", "--db", db, os.path.join(EXAMPLES, "hubspot-contacts.csv"))
+    admin = create_key(db, "admin")
+    server = Server(db).start()
+    try:
+        headers = {"Authorization": f"Bearer {admin}"}
+        ada = requests.get(server.url + "/api/v1/contacts", params={"email": "ada@analytical.example"}, headers=headers).json()["items"][0]
+        export = requests.get(f"{server.url}/api/v1/contacts/{ada['id']}/export", headers=headers).json()
+        assert export["contact"]["traits"]["phone"] == "+44 20 7946 0018"
+        receipt = requests.post(f"{server.url}/api/v1/contacts/{ada['id']}/erase", headers=headers).json()
+        assert receipt["erased"] is True and receipt["addressesSuppressed"] == 1
+    finally:
+        server.stop()
+    again = trellis("import", "contacts", "--db", db, os.path.join(EXAMPLES, "hubspot-contacts.csv"))
+    assert "1 not imported: erased on request (GDPR)" in again.stdout
+    exported = trellis("export", "contacts", "--db", db).stdout
+    assert "ada@analytical.example" not in exported.lower() and "Grace" in exported
+    subprocess.run(["sqlite3", db, "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;"], check=True, capture_output=True)
+    with open(db, "rb") as f:
+        assert b"ada@analytical.example" not in f.read().lower()

@@ -50,12 +50,15 @@ public struct IngestOutcome: Sendable, Equatable {
     public var stored: Int
     /// Messages whose messageId was already stored for the source: a retry, skipped.
     public var duplicates: Int
-    /// The contact each message was attributed to (nil for a duplicate).
+    /// Identify calls naming an address that was erased on request: not stored.
+    public var erased: Int
+    /// The contact each message was attributed to (nil for a duplicate or an erased address).
     public var contactIds: [Int64?]
 
-    public init(stored: Int = 0, duplicates: Int = 0, contactIds: [Int64?] = []) {
+    public init(stored: Int = 0, duplicates: Int = 0, erased: Int = 0, contactIds: [Int64?] = []) {
         self.stored = stored
         self.duplicates = duplicates
+        self.erased = erased
         self.contactIds = contactIds
     }
 }

@@ -85,7 +85,12 @@ struct WorkflowsController {
         guard try await services.store.contact(id: id) != nil else { throw APIError.notFound("contact \(id) does not exist") }
         let runs = try await services.store.workflowRuns(contactId: id)
         let actions = try await services.store.workflowActions(contactId: id)
-        let items: [JSONValue] = runs.map { run in
+        return JSONResponse.make(["items": .array(Self.representation(runs, actions: actions))])
+    }
+
+    /// A contact's runs with the actions each took.
+    static func representation(_ runs: [WorkflowRun], actions: [RunAction]) -> [JSONValue] {
+        runs.map { run in
             let steps: [JSONValue] = actions.filter { $0.key.hasPrefix(run.id + "#") }.map { action in
                 ["at": .string(action.at.iso8601), "step": .string(action.step), "action": .string(action.kind.rawValue), "detail": .string(action.detail)]
             }
@@ -98,7 +103,6 @@ struct WorkflowsController {
             object["finishReason"] = run.finishReason.map { .string($0) } ?? .null
             return .object(object)
         }
-        return JSONResponse.make(["items": .array(items)])
     }
 
     func representation(_ record: WorkflowRecord, versions: [WorkflowRecord]) -> JSONValue {

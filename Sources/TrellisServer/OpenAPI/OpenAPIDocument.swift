@@ -4701,6 +4701,293 @@ enum OpenAPIDocument {
           }
         }
       }
+    },
+    "/api/v1/contacts/{id}/export": {
+      "get": {
+        "tags": [
+          "Contacts"
+        ],
+        "summary": "GDPR export: everything kept about the contact as one JSON document (profile, account, consent evidence, every event, emails, segments, score, workflow runs, handoffs)",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The export (Content-Disposition: attachment)",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "exportedAt",
+                    "contact",
+                    "consentRecords",
+                    "events",
+                    "emails",
+                    "segments",
+                    "workflows",
+                    "handoffs"
+                  ],
+                  "properties": {
+                    "exportedAt": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "contact": {
+                      "$ref": "#/components/schemas/Contact"
+                    },
+                    "account": {},
+                    "consentRecords": {
+                      "type": "array"
+                    },
+                    "events": {
+                      "type": "array"
+                    },
+                    "emails": {
+                      "type": "array"
+                    },
+                    "segments": {
+                      "type": "array"
+                    },
+                    "score": {},
+                    "workflows": {
+                      "type": "array"
+                    },
+                    "handoffs": {
+                      "type": "array"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadId"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/ContactNotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/contacts/{id}/erase": {
+      "post": {
+        "tags": [
+          "Contacts"
+        ],
+        "summary": "GDPR erasure: the contact's personal data is deleted (profile, identifiers, events, consent records, memberships, scores, runs); sends and handoffs stay for the reports without address, storyline or payload; the address stays only as a SHA-256 hash in the suppression list (reason erased), so no tracking call, form or import brings it back until that suppression is removed. Needs a key that may delete contacts.",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "id",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "integer",
+              "minimum": 1
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "What was removed",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "contactId",
+                    "erased",
+                    "events",
+                    "consentRecords",
+                    "sendsKept",
+                    "handoffsKept",
+                    "addressesSuppressed"
+                  ],
+                  "properties": {
+                    "contactId": {
+                      "type": "integer"
+                    },
+                    "erased": {
+                      "type": "boolean"
+                    },
+                    "events": {
+                      "type": "integer"
+                    },
+                    "consentRecords": {
+                      "type": "integer"
+                    },
+                    "sendsKept": {
+                      "type": "integer"
+                    },
+                    "handoffsKept": {
+                      "type": "integer"
+                    },
+                    "addressesSuppressed": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadId"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/ContactNotFound"
+          }
+        }
+      }
+    },
+    "/api/v1/reports/consent": {
+      "get": {
+        "tags": [
+          "Reports"
+        ],
+        "summary": "Consent evidence recorded in a period: counts (JSON) or every record with the contact's address, the exact text and version shown, where, the IP address and user agent (CSV)",
+        "security": [
+          {
+            "bearer": []
+          }
+        ],
+        "parameters": [
+          {
+            "name": "from",
+            "in": "query",
+            "required": true,
+            "description": "A day from 1900-01-01 to 2999-12-31",
+            "schema": {
+              "type": "string",
+              "format": "date"
+            }
+          },
+          {
+            "name": "to",
+            "in": "query",
+            "required": true,
+            "description": "A day from 1900-01-01 to 2999-12-31, exclusive",
+            "schema": {
+              "type": "string",
+              "format": "date"
+            }
+          },
+          {
+            "name": "format",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "json",
+                "csv"
+              ],
+              "default": "json"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The report",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": [
+                    "from",
+                    "to",
+                    "records",
+                    "contacts",
+                    "byChannelAndStatus",
+                    "byMethod",
+                    "byTextVersion",
+                    "grantsWithoutText"
+                  ],
+                  "properties": {
+                    "from": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "to": {
+                      "type": "string",
+                      "format": "date-time"
+                    },
+                    "records": {
+                      "type": "integer"
+                    },
+                    "contacts": {
+                      "type": "integer"
+                    },
+                    "byChannelAndStatus": {
+                      "type": "object",
+                      "additionalProperties": {
+                        "type": "integer"
+                      }
+                    },
+                    "byMethod": {
+                      "type": "object",
+                      "additionalProperties": {
+                        "type": "integer"
+                      }
+                    },
+                    "byTextVersion": {
+                      "type": "object",
+                      "additionalProperties": {
+                        "type": "integer"
+                      }
+                    },
+                    "grantsWithoutText": {
+                      "type": "integer"
+                    }
+                  }
+                }
+              },
+              "text/csv": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadParameter"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
     }
   },
   "components": {
@@ -4761,6 +5048,10 @@ enum OpenAPIDocument {
           },
           "duplicates": {
             "type": "integer"
+          },
+          "erased": {
+            "type": "integer",
+            "description": "Identify calls naming an address erased on request (GDPR): not stored"
           }
         }
       },

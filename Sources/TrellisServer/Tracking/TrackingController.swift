@@ -73,7 +73,9 @@ struct TrackingController {
         for (message, contactId) in zip(payload.messages, outcome.contactIds) where contactId != nil { counts[message.type, default: 0] += 1 }
         for (messageType, count) in counts { services.metrics.eventsIngested(count, type: messageType) }
         if outcome.duplicates > 0 { services.metrics.duplicatesSkipped(outcome.duplicates) }
-        return JSONResponse.make(["success": true, "stored": .int(Int64(outcome.stored)), "duplicates": .int(Int64(outcome.duplicates))])
+        var answer: [String: JSONValue] = ["success": true, "stored": .int(Int64(outcome.stored)), "duplicates": .int(Int64(outcome.duplicates))]
+        if outcome.erased > 0 { answer["erased"] = .int(Int64(outcome.erased)) }
+        return JSONResponse.make(.object(answer))
     }
 
     private func writeKey(_ key: String) async throws -> APIKeyRecord {

@@ -145,13 +145,31 @@ extension SQLiteStore {
                     SELECT id, contact_id, channel, status, basis, method, text, text_version, location, ip_address, user_agent, recorded_at,
                         expires_at FROM consent_records WHERE contact_id = ? ORDER BY id
                     """, arguments: [contactId]
-            ).map { row in
-                ConsentRecord(
-                    id: row[0], contactId: row[1], channel: row[2], status: ConsentStatus(rawValue: row[3]) ?? .withdrawn,
-                    basis: ConsentBasis(rawValue: row[4]) ?? .express, method: ConsentMethod(rawValue: row[5]) ?? .api, text: row[6],
-                    textVersion: row[7], location: row[8], ipAddress: row[9], userAgent: row[10],
-                    recordedAt: Timestamp(millisecondsSinceEpoch: row[11]), expiresAt: (row[12] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)))
-            }
+            ).map(Self.consentRecord)
+        }
+    }
+
+    /// `id, contact_id, channel, status, basis, method, text, text_version, location, ip_address,
+    /// user_agent, recorded_at, expires_at`.
+    static func consentRecord(_ row: Row) -> ConsentRecord {
+        ConsentRecord(
+            id: row[0], contactId: row[1], channel: row[2], status: ConsentStatus(rawValue: row[3]) ?? .withdrawn,
+            basis: ConsentBasis(rawValue: row[4]) ?? .express, method: ConsentMethod(rawValue: row[5]) ?? .api, text: row[6],
+            textVersion: row[7], location: row[8], ipAddress: row[9], userAgent: row[10],
+            recordedAt: Timestamp(millisecondsSinceEpoch: row[11]), expiresAt: (row[12] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:)))
+    }
+
+    public func consentEvidence(from: Timestamp, to: Timestamp) async throws -> [(record: ConsentRecord, email: String?)] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT r.id, r.contact_id, r.channel, r.status, r.basis, r.method, r.text, r.text_version, r.location, r.ip_address, r.user_agent,
+                        r.recorded_at, r.expires_at, c.email
+                    FROM consent_records r LEFT JOIN contacts c ON c.id = r.contact_id
+                    WHERE r.recorded_at >= ? AND r.recorded_at < ? ORDER BY r.recorded_at, r.id
+                    """, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]
+            ).map { row in (Self.consentRecord(row), row[13]) }
         }
     }
 

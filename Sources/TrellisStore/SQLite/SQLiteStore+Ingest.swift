@@ -56,6 +56,12 @@ struct IngestWriter {
                 outcome.contactIds.append(nil)
                 continue
             }
+            // An address erased on request does not come back through a call, a form or an import.
+            if message.type == .identify, let email = Traits.email(in: message.traits), try SQLiteStore.isErased(db, email: email) {
+                outcome.erased += 1
+                outcome.contactIds.append(nil)
+                continue
+            }
             let timestamp = message.correctedTimestamp(receivedAt: batch.receivedAt)
             let contactId = try resolveContact(message, at: timestamp, receivedAt: batch.receivedAt, source: batch.source)
             try applyEffects(ingest, contactId: contactId, at: timestamp, batch: batch)

@@ -183,8 +183,11 @@ extension SQLiteStore {
 
     public func suppression(email: String) async throws -> Suppression? {
         try await pool.read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT email_lower, reason, detail, created_at FROM suppressions WHERE email_lower = ?"), arguments: [email.lowercased()])
-                .map(Self.suppression)
+            // An erased address is kept as its hash: found by either.
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT email_lower, reason, detail, created_at FROM suppressions WHERE email_lower IN (?, ?) ORDER BY reason = 'erased' DESC LIMIT 1"),
+                arguments: [email.lowercased(), ErasedAddress.marker(email)]
+            ).map(Self.suppression)
         }
     }
 
@@ -200,7 +203,7 @@ extension SQLiteStore {
 
     public func removeSuppression(email: String) async throws -> Bool {
         try await pool.write { db in
-            try db.cachedStatement(sql: "DELETE FROM suppressions WHERE email_lower = ?").execute(arguments: [email.lowercased()])
+            try db.cachedStatement(sql: "DELETE FROM suppressions WHERE email_lower IN (?, ?)").execute(arguments: [email.lowercased(), ErasedAddress.marker(email)])
             let removed = db.changesCount > 0
             try db.cachedStatement(sql: "DELETE FROM soft_bounces WHERE email_lower = ?").execute(arguments: [email.lowercased()])
             return removed
