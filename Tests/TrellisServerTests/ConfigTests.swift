@@ -72,9 +72,13 @@ import TrellisStore
     }
 
     @Test func badSettingsNameTheKeyTheLineAndTheProblem() throws {
-        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, quiet_hours, rate_limits, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
+        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, previous_secret_files, quiet_hours, rate_limits, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
         #expect(try error("sender:\n  from: Acme\n") == "trellis.yaml:2: sender.from: not an address: 'Acme'")
         #expect(try error("smtp: smtp://h:25?tls=sometimes\n") == "trellis.yaml:1: smtp: tls must be starttls, implicit or none, got 'sometimes'")
+        // Secrets never appear in what is printed or logged: not in errors, not in the URL's description.
+        #expect(try error("smtp: smtp//u:s3cret@h:25\n")?.contains("s3cret") == false)
+        #expect(try error("", environment: ["TRELLIS_SMTP": "smtp://u:s3cret@h:25?tls=sometimes"])?.contains("s3cret") == false)
+        #expect(try TrellisConfig.load(file: nil, environment: ["TRELLIS_SMTP": "smtp://u:s3cret@h:25?tls=none"]).smtp.map { "\($0)" }?.contains("s3cret") == false)
         #expect(try error("caps: { marketing_email: { max: 3, per: 7 } }\n") == "trellis.yaml:1: caps.marketing_email.per: must be a duration such as 7d or 24h")
         #expect(try error("quiet_hours: { start: \"25:00\", end: \"08:00\" }\n")?.hasPrefix("trellis.yaml:1: quiet_hours: start and end must be") == true)
         #expect(try error("dkim:\n  - { domain: a.example, selector: s1, algorithm: rsa-sha1, key_file: k.pem }\n") == "trellis.yaml:2: dkim[0].algorithm: must be rsa-sha256 or ed25519-sha256, got 'rsa-sha1'")
@@ -87,6 +91,32 @@ import TrellisStore
         #expect(limits == PublicRateLimits(forms: nil, tracking: RateLimit(burst: 200, perMinute: 12_000), unsubscribe: RateLimit(burst: 5, perMinute: 5)))
         #expect(try TrellisConfig.load(file: nil, environment: [:]).rateLimits == PublicRateLimits())
         #expect(try error("base_url: nurture.example.com\n") == "trellis.yaml:1: base_url: must be an http(s) URL such as https://nurture.example.com, got 'nurture.example.com'")
+    }
+
+    /// Rotating the link secret: the new one signs, the rotated-out one still verifies links in
+    /// mail already sent, and once it is dropped those links stop working.
+    @Test func linkSecretsRotateWithoutBreakingLinksAlreadySent() async throws {
+        let folder = try folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteStore(path: folder.appendingPathComponent("t.db").path)
+        try await store.migrate()
+        _ = try write("old-secret-0123456789abcdef-old", name: "secret.old", in: folder)
+        let new = try write("new-secret-0123456789abcdef-new", name: "secret.new", in: folder)
+        func setup(_ yaml: String) async throws -> MailSetup {
+            let config = try TrellisConfig.load(file: try write(yaml, in: folder), environment: [:])
+            return try await MailSetup.make(config: config, store: store, defaultBaseURL: "http://x", configFile: "trellis.yaml")
+        }
+        let payload = LinkPayload(purpose: .unsubscribe, sendId: 7, contactId: 3)
+        let sentBefore = try await setup("secret_file: secret.old\n").signer.sign(payload)
+        let rotated = try await setup("secret_file: secret.new\nprevious_secret_files: [secret.old]\n")
+        #expect(try rotated.signer.verify(sentBefore) == payload)
+        let sentAfter = rotated.signer.sign(payload)
+        #expect(sentAfter != sentBefore)
+        #expect(try LinkSigner(secrets: [Array(try Data(contentsOf: URL(fileURLWithPath: new)))]).verify(sentAfter) == payload)  // signed with the new one
+        let retired = try await setup("secret_file: secret.new\n")
+        #expect(throws: LinkSigner.Invalid.self) { try retired.signer.verify(sentBefore) }
+        #expect(try retired.signer.verify(sentAfter) == payload)
+        #expect(try error("previous_secret_files: [nowhere]\n")?.hasPrefix("trellis.yaml:1: previous_secret_files: cannot read") == true)
     }
 
     @Test func missingKeyFilesAndBrokenTemplatesStopTheStart() async throws {

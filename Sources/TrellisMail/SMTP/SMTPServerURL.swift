@@ -45,10 +45,11 @@ public struct SMTPServerURL: Sendable, Equatable, CustomStringConvertible {
         return "smtp://\(user)\(host):\(port)?tls=\(tls.rawValue)"
     }
 
+    /// The text with whatever stands before the last `@` (user and password, however malformed
+    /// the URL around them) masked: what an error message may show.
     static func redacted(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let scheme = text.range(of: "://"), scheme.upperBound < at else { return text }
-        let userInfo = text[scheme.upperBound..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return text }
-        return String(text[..<colon]) + ":***" + String(text[at...])
+        guard let at = text.lastIndex(of: "@") else { return text }
+        let start = text.range(of: "//").map(\.upperBound).flatMap { $0 < at ? $0 : nil } ?? text.startIndex
+        return String(text[..<start]) + "***" + String(text[at...])
     }
 }

@@ -18,6 +18,10 @@ import TrellisMail
 public struct TrellisConfig: Sendable {
     public var baseURL: String?
     public var secretFile: String?
+    /// Secrets that still verify links but no longer sign them: the ones rotated out
+    /// (`previous_secret_files: [/etc/trellis/secret.2026-09]`), until mail that carries them is old
+    /// enough to let go.
+    public var previousSecretFiles: [String] = []
     /// The secret itself, from `TRELLIS_SECRET` only (never from the YAML file).
     public var secret: String?
     public var sender: Sender?
@@ -119,7 +123,7 @@ public struct TrellisConfig: Sendable {
 
     static let keys: [String: Set<String>] = [
         "": [
-            "base_url", "secret_file", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
+            "base_url", "secret_file", "previous_secret_files", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
             "quiet_hours", "tracking", "bounces", "db", "host", "port", "report_costs", "rate_limits",
         ],
         "rate_limits": ["forms", "tracking", "unsubscribe"],
@@ -221,6 +225,19 @@ public struct TrellisConfig: Sendable {
         if let secretFile = config.secretFile {
             guard let data = FileManager.default.contents(atPath: secretFile) else { throw fail("secret_file", "cannot read \(secretFile)") }
             guard data.count >= 16 else { throw fail("secret_file", "\(secretFile) holds \(data.count) bytes; a secret needs at least 16 (32 random bytes are best)") }
+        }
+        switch root["previous_secret_files"] {
+        case .string(let path)?: config.previousSecretFiles = [resolve("previous_secret_files", path)]
+        case .array(let paths)?:
+            config.previousSecretFiles = try paths.map { item in
+                guard let text = item.stringValue else { throw fail("previous_secret_files", "must be a file or a list of files") }
+                return resolve("previous_secret_files", text)
+            }
+        case nil, .null?: break
+        default: throw fail("previous_secret_files", "must be a file or a list of files")
+        }
+        for path in config.previousSecretFiles where FileManager.default.contents(atPath: path) == nil {
+            throw fail("previous_secret_files", "cannot read \(path)")
         }
         if let sender = root["sender"] {
             guard case .object(let fields) = sender else { throw fail("sender", "must be a mapping with from, reply_to, postal_address") }

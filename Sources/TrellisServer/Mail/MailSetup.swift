@@ -60,6 +60,10 @@ public struct MailSetup: Sendable {
         var secrets: [[UInt8]] = []
         if let secret = config.secret { secrets.append(Array(secret.utf8)) }
         if let secretFile = config.secretFile, let data = FileManager.default.contents(atPath: secretFile) { secrets.append(Array(data)) }
+        // Rotated out: they verify links already sent, and sign nothing (the first secret signs).
+        for file in config.previousSecretFiles {
+            if let data = FileManager.default.contents(atPath: file) { secrets.append(Array(data)) }
+        }
         // The generated one stays valid too, so links sent before a secret was configured keep working.
         let generated = try await store.setting("link_secret") {
             var random = SystemRandomNumberGenerator()
