@@ -109,6 +109,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case conflict(String)
     case unsupportedURL(String)
     case corrupt(String)
+    /// The disk under the store is full: nothing of the write was kept; retry once space is freed.
+    case storageFull
 
     public var description: String {
         switch self {
@@ -116,6 +118,7 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         case .conflict(let what): "conflict: \(what)"
         case .unsupportedURL(let url): "unsupported database URL '\(url)': use sqlite:///path/to/file.db or a file path"
         case .corrupt(let what): "stored data is unreadable: \(what)"
+        case .storageFull: "the disk under the database is full"
         }
     }
 }

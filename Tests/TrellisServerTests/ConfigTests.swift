@@ -86,6 +86,7 @@ import TrellisStore
         #expect(try error("report_costs:\n  google: 4000\n  linkedin: lots\n") == "trellis.yaml:3: report_costs.linkedin: must be a monthly amount of at least 0, got \"lots\"")
         #expect(try error("report_costs: [4000]\n") == "trellis.yaml:1: report_costs: must map lead sources to monthly amounts (google: 4000)")
         #expect(try TrellisConfig.load(file: try write("report_costs: { google: 4000, partner: 1250.5 }\n", in: try folder()), environment: [:]).reportCosts == ["google": 4000, "partner": 1250.5])
+        #expect(try error("smtp_limits: { first_retry: 100ms }\n") == "trellis.yaml:1: smtp_limits.first_retry: must be a duration from 1s to 6h, such as 60s or 5m")
         #expect(try error("rate_limits:\n  tracking: fast\n") == "trellis.yaml:2: rate_limits.tracking: must be a rate per client address such as 1000/s or 20/m, or off; got 'fast'")
         let limits = try TrellisConfig.load(file: try write("rate_limits: { tracking: 200/s, forms: off }\n", in: try folder()), environment: ["TRELLIS_RATE_LIMITS_UNSUBSCRIBE": "5/m"]).rateLimits
         #expect(limits == PublicRateLimits(forms: nil, tracking: RateLimit(burst: 200, perMinute: 12_000), unsubscribe: RateLimit(burst: 5, perMinute: 5)))

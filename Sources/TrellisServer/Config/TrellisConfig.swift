@@ -71,6 +71,8 @@ public struct TrellisConfig: Sendable {
         public var timeoutSeconds = 60
         /// Temporary failures before a send is given up.
         public var maxAttempts = 8
+        /// The wait after the first temporary failure; it doubles with each one, to six hours.
+        public var firstRetrySeconds = 60
     }
 
     public struct DKIMKey: Sendable, Equatable {
@@ -128,7 +130,7 @@ public struct TrellisConfig: Sendable {
         ],
         "rate_limits": ["forms", "tracking", "unsubscribe"],
         "sender": ["from", "reply_to", "postal_address", "signature", "return_path"],
-        "smtp_limits": ["connections", "per_second", "timeout", "max_attempts"],
+        "smtp_limits": ["connections", "per_second", "timeout", "max_attempts", "first_retry"],
         "quiet_hours": ["start", "end"],
         "tracking": ["opens", "clicks"],
         "bounces": ["soft_limit"],
@@ -273,6 +275,12 @@ public struct TrellisConfig: Sendable {
                 config.smtpLimits.timeoutSeconds = Int(max(1, duration.milliseconds / 1000))
             }
             if let attempts = try positive("smtp_limits.max_attempts", limits["max_attempts"]) { config.smtpLimits.maxAttempts = attempts }
+            if let retry = limits["first_retry"] {
+                guard let duration = retry.stringValue.flatMap(RuleDuration.init(parsing:)), (1000...6 * 3_600_000).contains(duration.milliseconds) else {
+                    throw fail("smtp_limits.first_retry", "must be a duration from 1s to 6h, such as 60s or 5m")
+                }
+                config.smtpLimits.firstRetrySeconds = Int(duration.milliseconds / 1000)
+            }
         }
         if let dkim = root["dkim"] {
             guard case .array(let entries) = dkim else { throw fail("dkim", "must be a list of { domain, selector, algorithm, key_file }") }

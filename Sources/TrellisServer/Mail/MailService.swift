@@ -156,8 +156,8 @@ public actor MailService {
         case .success(let reply):
             return .sent(messageId: composed.messageId, reply: reply.description)
         case .failure(let failure) where failure.transient && send.attempts < setup.maxAttempts:
-            // 1, 2, 4, … minutes, at most six hours.
-            let backoff = min(Int64(60_000) << Int64(min(send.attempts - 1, 20)), 6 * 3_600_000)
+            // 1, 2, 4, … minutes (smtp_limits.first_retry), at most six hours.
+            let backoff = min(setup.firstRetry << Int64(min(send.attempts - 1, 20)), 6 * 3_600_000)
             return .retry(until: clock.now().adding(milliseconds: backoff), error: failure.description)
         case .failure(let failure):
             if failure.stage.hasPrefix("RCPT"), !failure.transient {

@@ -15,11 +15,13 @@ public struct MailSetup: Sendable {
     public var dkim: [DKIMSigner]
     public var tracking: TrellisConfig.Tracking
     public var maxAttempts: Int
+    /// Milliseconds to wait after a first temporary failure (doubling after each one).
+    public var firstRetry: Int64
     public var softBounceLimit: Int
 
     public init(
         library: ContentLibrary, sender: TrellisConfig.Sender?, policy: SendPolicy, baseURL: String, signer: LinkSigner, dkim: [DKIMSigner] = [],
-        tracking: TrellisConfig.Tracking = .init(), maxAttempts: Int = 8, softBounceLimit: Int = 3
+        tracking: TrellisConfig.Tracking = .init(), maxAttempts: Int = 8, firstRetry: Int64 = 60_000, softBounceLimit: Int = 3
     ) {
         self.library = library
         self.sender = sender
@@ -29,6 +31,7 @@ public struct MailSetup: Sendable {
         self.dkim = dkim
         self.tracking = tracking
         self.maxAttempts = maxAttempts
+        self.firstRetry = firstRetry
         self.softBounceLimit = softBounceLimit
     }
 
@@ -73,6 +76,7 @@ public struct MailSetup: Sendable {
         return MailSetup(
             library: library, sender: config.sender, policy: config.sendPolicy, baseURL: config.baseURL ?? defaultBaseURL,
             signer: LinkSigner(secrets: secrets), dkim: signers, tracking: config.tracking, maxAttempts: config.smtpLimits.maxAttempts,
+            firstRetry: Int64(config.smtpLimits.firstRetrySeconds) * 1000,
             softBounceLimit: config.bounces.softLimit)
     }
 }

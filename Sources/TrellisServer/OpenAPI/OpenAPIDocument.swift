@@ -133,6 +133,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -209,6 +212,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -285,6 +291,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -361,6 +370,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -437,6 +449,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -513,6 +528,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -589,6 +607,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "507": {
+            "$ref": "#/components/responses/StorageFull"
           }
         }
       }
@@ -7177,6 +7198,16 @@ enum OpenAPIDocument {
             }
           }
         },
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "StorageFull": {
+        "description": "The server's disk is full: nothing of the request was stored; retry later",
         "content": {
           "application/json": {
             "schema": {

@@ -81,6 +81,13 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError {
             throw APIError(error.status, code: error.status.code == 404 ? "not_found" : "http_error", message: error.body ?? error.status.reasonPhrase)
         } catch {
+            if StoreError.classify(error) == .storageFull {
+                // 507: a client retries it like any 5xx (Segment's libraries do); the operator frees space.
+                context.logger.error("the disk under the database is full: \(error)")
+                throw APIError(
+                    .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_full",
+                    message: "the server's disk is full; nothing of this request was stored; retry later")
+            }
             context.logger.error("unhandled error: \(error)")
             throw APIError(.serviceUnavailable, code: "unavailable", message: "the request could not be completed; retry later")
         }

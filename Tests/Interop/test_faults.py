@@ -1,0 +1,148 @@
+"""Fault tests against a real `trellis serve`: the SMTP server away for a while, and the disk
+under the SQLite store full. Each prints its counts (sent, received, duplicates, lost)."""
+import base64
+import json
+import os
+import subprocess
+import time
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+
+from conftest import ROOT, Server, Sink, create_key, free_port, trellis, wait_for
+
+
+def test_smtp_down_for_a_while_messages_wait_and_none_is_dropped_or_doubled(workdir):
+    count = 20
+    smtp_port = free_port()  # nothing listens there yet
+    workflows = os.path.join(workdir, "workflows")
+    os.makedirs(workflows)
+    with open(os.path.join(workflows, "guide.yaml"), "w") as f:
+        f.write("workflow: guide\ntrigger: { event: Ebook Downloaded }\nentry: { require: { consented: email } }\n"
+                "steps:\n  - send: { email: ebook-thank-you }\n")
+    port = free_port()
+    config = os.path.join(workdir, "trellis.yaml")
+    with open(config, "w") as f:
+        f.write(f"""
+base_url: http://127.0.0.1:{port}
+sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
+smtp: smtp://127.0.0.1:{smtp_port}?tls=none
+smtp_limits: {{ first_retry: 1s, max_attempts: 30, timeout: 5s }}
+workflows: {workflows}
+content: {ROOT}/examples/content
+forms: {ROOT}/examples/forms
+rate_limits: {{ forms: off }}
+""")
+    db = os.path.join(workdir, "t.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    server = Server(db, port=port, extra=("--config", config)).start()
+    headers = {"Authorization": f"Bearer {admin}"}
+    controller = None
+    try:
+        addresses = [f"lead{n}@example.com" for n in range(count)]
+        for n, address in enumerate(addresses):
+            form = {"_fields": "email,firstName", "_submission": f"s{n}", "email": address, "firstName": f"L{n}", "consent": "on", "hp_website": ""}
+            assert requests.post(server.url + "/f/ebook-crm-migration", data=form).status_code == 200
+
+        def stats():
+            return requests.get(server.url + "/api/v1/emails/stats", headers=headers).json()["byStatus"]
+
+        # Every send tried and failed: they wait (deferred, or being retried), none given up.
+        def all_waiting():
+            now = stats()
+            return now.get("deferred", 0) + now.get("sending", 0) == count and now.get("deferred", 0) > 0
+        try:
+            wait_for(all_waiting, timeout=30)
+        except AssertionError:
+            raise AssertionError(f"sends: {stats()}; server log:\n" + open(db + ".log").read()[-3000:])
+        time.sleep(3)  # down for a while: retries keep failing
+        after = stats()
+        assert sum(after.values()) == count and after.get("failed", 0) == 0 and after.get("sent", 0) == 0, after
+
+        sink = Sink()
+        controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+        wait_for(lambda: stats().get("sent", 0) == count, timeout=60)
+        time.sleep(1)  # anything sent twice would arrive now
+        received = [envelope.rcpt_tos[0] for envelope in sink.envelopes]
+        message_ids = [line for envelope in sink.envelopes for line in envelope.original_content.split(b"\r\n") if line.lower().startswith(b"message-id:")]
+        duplicates = len(received) - len(set(received))
+        lost = len(set(addresses) - set(received))
+        print(f"\nSMTP down then back: sent {stats().get('sent', 0)}, received {len(received)}, duplicates {duplicates}, lost {lost}")
+        assert duplicates == 0 and lost == 0 and len(received) == count and len(set(message_ids)) == count
+    finally:
+        if controller:
+            controller.stop()
+        server.stop()
+
+
+def mount_small_disk(path, size):
+    """A tmpfs of `size` at `path` (root or sudo): a real file system that runs out of space."""
+    os.makedirs(path, exist_ok=True)
+    command = ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", path]
+    if os.geteuid() != 0:
+        command = ["sudo", "-n"] + command
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({result.stderr.strip()}); run scripts/test as root or with sudo")
+    return (["sudo", "-n"] if os.geteuid() != 0 else []) + ["umount", path]
+
+
+def test_sqlite_disk_full_is_a_clear_error_nothing_is_corrupted_and_writes_resume(workdir):
+    small = os.path.join(workdir, "small")
+    unmount = mount_small_disk(small, "8m")
+    server = None
+    try:
+        db = os.path.join(small, "t.db")
+        trellis("migrate", "--db", db)
+        write = create_key(db, "write")
+        server = Server(db).start()
+        auth = "Basic " + base64.b64encode(f"{write}:".encode()).decode()
+        acknowledged = set()
+        refused = []
+
+        def send(n):
+            ids = [f"m{n}-{k}" for k in range(50)]
+            batch = [{"type": "track", "userId": f"u{n % 40}", "event": "Page Viewed", "messageId": i, "properties": {"pad": "x" * 300}} for i in ids]
+            response = requests.post(server.url + "/v1/batch", data=json.dumps({"batch": batch}),
+                                     headers={"Content-Type": "application/json", "Authorization": auth}, timeout=30)
+            if response.status_code == 200:
+                acknowledged.update(ids)
+            else:
+                refused.append((response.status_code, response.json()["error"]))
+            return response.status_code
+
+        for n in range(10):
+            assert send(n) == 200
+        filler = os.path.join(small, "filler")
+        with pytest.raises(OSError):
+            with open(filler, "wb") as f:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+        statuses = [send(n) for n in range(10, 40)]
+        assert statuses.count(507) > 0 and set(statuses) <= {200, 507}, statuses
+        assert all(error["code"] == "storage_full" and "disk is full" in error["message"] for _, error in refused)
+        assert requests.get(server.url + "/health").status_code == 200  # still serving
+
+        os.remove(filler)  # space returns
+        for n in range(40, 50):
+            assert send(n) == 200, refused[-1:]
+        server.stop()
+        server.log.close()
+        server = None
+        check = subprocess.run(["sqlite3", db, "PRAGMA integrity_check;", "SELECT message_id FROM events;"], capture_output=True, text=True, check=True)
+        lines = check.stdout.split()
+        stored = set(lines[1:])
+        lost = acknowledged - stored
+        print(f"\nDisk full: acknowledged {len(acknowledged)}, refused batches {len(refused)} (507), stored {len(stored)}, lost {len(lost)}, integrity {lines[0]}")
+        assert lines[0] == "ok" and not lost
+        assert stored == acknowledged  # a refused batch left nothing behind
+    finally:
+        if server:
+            server.stop()
+            server.log.close()
+        if subprocess.run(unmount, capture_output=True).returncode != 0:
+            subprocess.run(unmount[:-1] + ["-l", small], capture_output=True)
