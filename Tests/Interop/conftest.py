@@ -59,6 +59,16 @@ def server_tls_context(workdir):
     return context, cert
 
 
+def guide_workflow(workdir):
+    """A workflows folder with one workflow: the ebook form's consented leads get the thank-you email."""
+    workflows = os.path.join(workdir, "workflows")
+    os.makedirs(workflows)
+    with open(os.path.join(workflows, "guide.yaml"), "w") as f:
+        f.write("workflow: guide\ntrigger: { event: Ebook Downloaded }\nentry: { require: { consented: email } }\n"
+                "steps:\n  - send: { email: ebook-thank-you }\n")
+    return workflows
+
+
 def create_key(db, role, source="default"):
     out = trellis("keys", "create", "--db", db, "--role", role, "--source", source).stdout
     return out.strip().splitlines()[-1]

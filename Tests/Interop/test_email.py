@@ -15,7 +15,7 @@ import requests
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from conftest import BIN, ROOT, Server, Sink, create_key, free_port, server_tls_context, trellis, wait_for
+from conftest import guide_workflow, BIN, ROOT, Server, Sink, create_key, free_port, server_tls_context, trellis, wait_for
 from test_dkim import make_key, public_record
 
 
@@ -32,11 +32,7 @@ def test_a_workflow_email_goes_out_signed_and_one_click_unsubscribe_works(workdi
                             authenticator=authenticator, auth_required=True)
     controller.start()
     rsa, ed = make_key(workdir, "rsa"), make_key(workdir, "ed25519")
-    workflows = os.path.join(workdir, "workflows")
-    os.makedirs(workflows)
-    with open(os.path.join(workflows, "guide.yaml"), "w") as f:
-        f.write("workflow: guide\ntrigger: { event: Ebook Downloaded }\nentry: { require: { consented: email } }\n"
-                "steps:\n  - send: { email: ebook-thank-you }\n")
+    workflows = guide_workflow(workdir)
     port = free_port()
     config = os.path.join(workdir, "trellis.yaml")
     with open(config, "w") as f:

@@ -10,17 +10,13 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Server, Sink, create_key, free_port, trellis, wait_for
+from conftest import guide_workflow, ROOT, Server, Sink, create_key, free_port, trellis, wait_for
 
 
 def test_smtp_down_for_a_while_messages_wait_and_none_is_dropped_or_doubled(workdir):
     count = 20
     smtp_port = free_port()  # nothing listens there yet
-    workflows = os.path.join(workdir, "workflows")
-    os.makedirs(workflows)
-    with open(os.path.join(workflows, "guide.yaml"), "w") as f:
-        f.write("workflow: guide\ntrigger: { event: Ebook Downloaded }\nentry: { require: { consented: email } }\n"
-                "steps:\n  - send: { email: ebook-thank-you }\n")
+    workflows = guide_workflow(workdir)
     port = free_port()
     config = os.path.join(workdir, "trellis.yaml")
     with open(config, "w") as f:

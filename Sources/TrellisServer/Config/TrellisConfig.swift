@@ -228,16 +228,20 @@ public struct TrellisConfig: Sendable {
             guard let data = FileManager.default.contents(atPath: secretFile) else { throw fail("secret_file", "cannot read \(secretFile)") }
             guard data.count >= 16 else { throw fail("secret_file", "\(secretFile) holds \(data.count) bytes; a secret needs at least 16 (32 random bytes are best)") }
         }
-        switch root["previous_secret_files"] {
-        case .string(let path)?: config.previousSecretFiles = [resolve("previous_secret_files", path)]
-        case .array(let paths)?:
-            config.previousSecretFiles = try paths.map { item in
-                guard let text = item.stringValue else { throw fail("previous_secret_files", "must be a file or a list of files") }
-                return resolve("previous_secret_files", text)
+        /// A key that holds one path or a list of them (`what`: "file", "folder").
+        func paths(_ key: String, of what: String) throws -> [String] {
+            switch root[key] {
+            case .string(let path)?: return [resolve(key, path)]
+            case .array(let items)?:
+                return try items.map { item in
+                    guard let text = item.stringValue else { throw fail(key, "must be a \(what) or a list of \(what)s") }
+                    return resolve(key, text)
+                }
+            case nil, .null?: return []
+            default: throw fail(key, "must be a \(what) or a list of \(what)s")
             }
-        case nil, .null?: break
-        default: throw fail("previous_secret_files", "must be a file or a list of files")
         }
+        config.previousSecretFiles = try paths("previous_secret_files", of: "file")
         for path in config.previousSecretFiles where FileManager.default.contents(atPath: path) == nil {
             throw fail("previous_secret_files", "cannot read \(path)")
         }
@@ -300,16 +304,7 @@ public struct TrellisConfig: Sendable {
                 config.dkim.append(DKIMKey(domain: domain, selector: selector, algorithm: algorithm, keyFile: resolve("\(path).key_file", keyFile)))
             }
         }
-        switch root["workflows"] {
-        case .string(let folder)?: config.workflows = [resolve("workflows", folder)]
-        case .array(let folders)?:
-            config.workflows = try folders.map { item in
-                guard let text = item.stringValue else { throw fail("workflows", "must be a folder or a list of folders") }
-                return resolve("workflows", text)
-            }
-        case nil, .null?: break
-        default: throw fail("workflows", "must be a folder or a list of folders")
-        }
+        config.workflows = try paths("workflows", of: "folder")
         config.segments = try string("segments", in: root, key: "segments").map { resolve("segments", $0) }
         config.scoring = try string("scoring", in: root, key: "scoring").map { resolve("scoring", $0) }
         config.forms = try string("forms", in: root, key: "forms").map { resolve("forms", $0) }
