@@ -95,7 +95,8 @@ enum MailStarting {
         } catch {
             throw CommandFailure("\(configFile ?? "environment"): smtp: \(error)")
         }
-        await services.mail.configure(setup, transport: pool, concurrency: settings.smtpLimits.connections * 2)
+        await services.mail.configure(
+            setup, transport: pool, concurrency: settings.smtpLimits.connections * 2, smtpTimeoutSeconds: settings.smtpLimits.timeoutSeconds)
         if let refusal = setup.policy.marketingRefusal { printError("Warning: \(refusal)") }
         return Task {
             await withDiscardingTaskGroup { group in

@@ -14,10 +14,13 @@ import TrellisStore
 actor RecordingTransport: MailTransport {
     var envelopes: [SMTPSession.Envelope] = []
     var failures: [SMTPFailure] = []
+    /// The Message-ID of every attempt, failed or not.
+    var attemptedMessageIds: [String] = []
 
     func failNext(_ failure: SMTPFailure) { failures.append(failure) }
 
     func deliver(_ envelope: SMTPSession.Envelope) async -> Result<SMTPReply, SMTPFailure> {
+        attemptedMessageIds.append(envelope.header("Message-ID") ?? "")
         if !failures.isEmpty { return .failure(failures.removeFirst()) }
         envelopes.append(envelope)
         return .success(SMTPReply(code: 250, lines: ["2.0.0 Ok: queued as \(envelopes.count)"]))
@@ -385,6 +388,9 @@ extension SMTPSession.Envelope {
         #expect(try await mail.drain() == [:])
         mail.clock.advance(milliseconds: 60_000)
         #expect(try await mail.drain() == ["sent": 1])
+        // Each try of a send carries the same Message-ID: a copy resent after a crash is the same message.
+        let tries = await mail.transport.attemptedMessageIds
+        #expect(tries.count == 2 && tries[0] == tries[1] && tries[0].hasPrefix("<t1.") && tries[0].hasSuffix("@acme.example>"))
         // A 5xx for the recipient is final and suppresses the address.
         let other = try await mail.lead("u2", email: "gone@example.com")
         _ = try await mail.send("ebook-thank-you", to: other, key: "k2")

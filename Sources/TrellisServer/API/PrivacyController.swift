@@ -29,7 +29,7 @@ struct PrivacyController {
             guard page.count == 1000, let last = page.last else { break }
             before = last.seq
         }
-        let account: JSONValue = try await contact.accountId.asyncMap { try await store.account(id: $0)?.apiJSON } ?? .null
+        let account: JSONValue = (try await contact.accountId.asyncMap { try await store.account(id: $0)?.apiJSON } ?? nil) ?? .null
         let score: JSONValue = try await store.score(contactId: contact.id).map { $0.state.json } ?? .null
         let body: JSONValue = [
             "exportedAt": .string(services.clock.now().iso8601),
@@ -104,12 +104,5 @@ extension PrivacyController {
             "byTextVersion": counts { $0.textVersion ?? "none" },
             "grantsWithoutText": .int(Int64(grants.filter { ($0.record.text ?? "").isEmpty }.count)),
         ])
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T?) async rethrows -> T? {
-        guard let self else { return nil }
-        return try await transform(self)
     }
 }

@@ -18,8 +18,9 @@ public actor MailService {
     var concurrency = 8
     private let signal = PassSignal()
 
-    /// How long a claimed send stays with this sender before another pass may take it.
-    static let lease: Int64 = 5 * 60_000
+    /// How long a claimed send stays with this sender before another pass may take it: after a
+    /// crash, that is how long its claimed sends wait. Three SMTP timeouts, at least 30 s.
+    var lease: Int64 = 3 * 60_000
 
     public init(
         store: any Store, clock: any TrellisClock, metrics: ServerMetrics? = nil, zones: any TimeZoneOffsets = SystemTimeZones(),
@@ -33,10 +34,11 @@ public actor MailService {
     }
 
     /// Puts the channel in service; without a transport, sends stay queued.
-    public func configure(_ setup: MailSetup, transport: (any MailTransport)?, concurrency: Int = 8) {
+    public func configure(_ setup: MailSetup, transport: (any MailTransport)?, concurrency: Int = 8, smtpTimeoutSeconds: Int = 60) {
         self.setup = setup
         self.transport = transport
         self.concurrency = max(1, concurrency)
+        self.lease = max(30_000, 3 * Int64(smtpTimeoutSeconds) * 1000)
         if transport != nil, let refusal = setup.policy.marketingRefusal { logger.warning("\(refusal)") }
     }
 
@@ -55,7 +57,9 @@ public actor MailService {
 
     /// Queues workflow sends and tries every send that is due, until none is.
     @discardableResult
-    public func drain(limit: Int = 200) async throws -> Report {
+    public func drain(limit: Int? = nil) async throws -> Report {
+        // A few rounds of the connections' work at a time, so what a crash leaves claimed is small.
+        let limit = limit ?? concurrency * 4
         var report = Report()
         guard let setup, let transport else { return report }
         report.queued = try await store.queueWorkflowSends(at: clock.now(), limit: 10_000)
@@ -63,7 +67,7 @@ public actor MailService {
         let store = store, clock = clock, zones = zones, metrics = metrics
         while true {
             let now = clock.now()
-            let sends = try await store.claimDueSends(at: now, leaseUntil: now.adding(milliseconds: Self.lease), limit: limit)
+            let sends = try await store.claimDueSends(at: now, leaseUntil: now.adding(milliseconds: lease), limit: limit)
             if sends.isEmpty { break }
             // One contact's sends go one after another, so each sees the one before it under
             // the frequency cap; different contacts go in parallel.
@@ -147,8 +151,11 @@ public actor MailService {
         let account = try await contact.accountId.asyncMap { try await store.account(id: $0) } ?? nil
         let composed: MailComposer.Composed
         do {
-            var random = SystemRandomNumberGenerator()
-            composed = try composer.compose(sendId: send.id, template: send.template, contact: contact, account: account, to: send.to, at: now, random: random.next())
+            // The Message-ID is the same each time a send is tried: a copy resent after a crash
+            // (sent, then the process died before recording it) is the same message to the mailbox.
+            composed = try composer.compose(
+                sendId: send.id, template: send.template, contact: contact, account: account, to: send.to, at: now,
+                random: setup.messageIdSeed &+ UInt64(bitPattern: send.id) &* 0x9E37_79B9_7F4A_7C15)
         } catch {
             return .failed(error: error.description)
         }

@@ -17,11 +17,14 @@ public struct MailSetup: Sendable {
     public var maxAttempts: Int
     /// Milliseconds to wait after a first temporary failure (doubling after each one).
     public var firstRetry: Int64
+    /// Made once per store: with the send's id it makes the send's Message-ID, unique to this
+    /// installation and the same on every try.
+    public var messageIdSeed: UInt64
     public var softBounceLimit: Int
 
     public init(
         library: ContentLibrary, sender: TrellisConfig.Sender?, policy: SendPolicy, baseURL: String, signer: LinkSigner, dkim: [DKIMSigner] = [],
-        tracking: TrellisConfig.Tracking = .init(), maxAttempts: Int = 8, firstRetry: Int64 = 60_000, softBounceLimit: Int = 3
+        tracking: TrellisConfig.Tracking = .init(), maxAttempts: Int = 8, firstRetry: Int64 = 60_000, messageIdSeed: UInt64 = 0, softBounceLimit: Int = 3
     ) {
         self.library = library
         self.sender = sender
@@ -32,6 +35,7 @@ public struct MailSetup: Sendable {
         self.tracking = tracking
         self.maxAttempts = maxAttempts
         self.firstRetry = firstRetry
+        self.messageIdSeed = messageIdSeed
         self.softBounceLimit = softBounceLimit
     }
 
@@ -73,10 +77,14 @@ public struct MailSetup: Sendable {
             return (0..<4).map { _ in String(random.next(), radix: 16) }.joined()
         }
         secrets.append(Array(generated.utf8))
+        let seed = try await store.setting("message_id_seed") {
+            var random = SystemRandomNumberGenerator()
+            return String(random.next())
+        }
         return MailSetup(
             library: library, sender: config.sender, policy: config.sendPolicy, baseURL: config.baseURL ?? defaultBaseURL,
             signer: LinkSigner(secrets: secrets), dkim: signers, tracking: config.tracking, maxAttempts: config.smtpLimits.maxAttempts,
-            firstRetry: Int64(config.smtpLimits.firstRetrySeconds) * 1000,
+            firstRetry: Int64(config.smtpLimits.firstRetrySeconds) * 1000, messageIdSeed: UInt64(seed) ?? 0,
             softBounceLimit: config.bounces.softLimit)
     }
 }
