@@ -106,7 +106,7 @@ public struct DemoSimulation {
             }
             _ = try await services.qualify.drain()
             _ = try await services.workflows.drain()
-            _ = try await services.mail.drain()
+            _ = try await services.mail.drain(limit: 200)  // no crash to bound: fewer, larger claims
             _ = try await services.sales.drain()
 
             // Recipients: some open, fewer click, a few of those look at pricing; a few unsubscribe.
