@@ -61,6 +61,7 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     ConsoleController(services: services).register(on: router)
     AuditController(services: services).register(on: router)
     PrivacyController(services: services).register(on: router)
+    KeysController(services: services).register(on: router)
 
     router.get("health") { _, _ -> Response in
         do {

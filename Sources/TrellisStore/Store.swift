@@ -38,6 +38,8 @@ public protocol Store: QualifyStore, WorkflowStore, MailStore, SalesStore, Repor
     func createAPIKey(_ key: APIKeyRecord) async throws
     func apiKey(hash: String) async throws -> APIKeyRecord?
     func apiKeys() async throws -> [APIKeyRecord]
+    /// Revokes the key: it is deleted, and returned (nil if there was none with that id).
+    func deleteAPIKey(id: String) async throws -> APIKeyRecord?
 
     func saveForm(_ form: FormDefinition, at: Timestamp) async throws
     func form(key: String) async throws -> FormDefinition?

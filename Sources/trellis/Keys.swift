@@ -4,7 +4,7 @@ import TrellisServer
 import TrellisStore
 
 struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self, List.self])
+    static let configuration = CommandConfiguration(abstract: "Manage API keys.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an API key; the key is printed once, as the last line.")
@@ -25,6 +25,24 @@ struct Keys: AsyncParsableCommand {
                 AuditEntry(at: now, actor: "cli", role: "admin", method: "CREATE", path: "key \(record.id) (\(record.role.rawValue), \(record.name))", status: 0, address: "local"))
             print("Created \(record.role.rawValue) key \(record.id) (\(record.name)). It is shown only now:")
             print(key)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke an API key by its id (trellis keys list shows ids); a running server stops taking it within 30 s.")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The key's id.") var id: String
+
+        func run() async throws {
+            let opened = try await store.openStore()
+            guard let record = try await opened.deleteAPIKey(id: id) else { throw CommandFailure("no API key has the id \(id); trellis keys list shows them") }
+            try await opened.recordAudit(
+                AuditEntry(
+                    at: SystemClock().now(), actor: "cli", role: "admin", method: "REVOKE", path: "key \(record.id) (\(record.role.rawValue), \(record.name))", status: 0,
+                    address: "local"))
+            print("Revoked \(record.role.rawValue) key \(record.id) (\(record.name)).")
         }
     }
 

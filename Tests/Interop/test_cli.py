@@ -154,6 +154,12 @@ def test_keys_created_by_the_cli_are_in_the_audit_log(server):
     assert [item["path"].split("(")[1].split(",")[0] for item in created] == ["write", "admin"]
     response = requests.get(server.url + "/api/v1/audit", headers={"Authorization": f"Bearer {server.write_key}"})
     assert response.status_code == 403
+    # Revoked from the CLI while the server runs: listed no more, and in the audit log.
+    write_id = next(key["id"] for key in server.api.get(server.url + "/api/v1/keys").json()["items"] if key["role"] == "write")
+    assert "Revoked write key" in trellis("keys", "revoke", "--db", server.db, write_id).stdout
+    assert all(key["role"] != "write" for key in server.api.get(server.url + "/api/v1/keys").json()["items"])
+    assert [item["method"] for item in server.api.get(server.url + "/api/v1/audit").json()["items"]][0] == "REVOKE"
+    assert trellis("keys", "revoke", "--db", server.db, write_id, check=False).returncode != 0
 
 
 def test_an_erased_contact_is_not_brought_back_by_an_import(workdir):

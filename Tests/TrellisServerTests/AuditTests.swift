@@ -46,4 +46,32 @@ import TrellisStore
             try await client.execute(uri: "/api/v1/audit", method: .get, headers: fixture.bearer(.marketer)) { #expect($0.status == .forbidden) }
         }
     }
+
+    /// A revoked key stops working: at once when revoked through this server, within the recheck
+    /// time when revoked by another process (the CLI deletes it from the store).
+    @Test func revokedKeysStopWorking() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            var ids: [String: String] = [:]
+            try await client.execute(uri: "/api/v1/keys", method: .get, headers: fixture.bearer(.admin)) { response in
+                #expect(response.status == .ok && !response.body.text.contains(fixture.keys[.admin]!))
+                for item in response.body.json["items"]?.arrayValue ?? [] { ids[item["role"]?.stringValue ?? ""] = item["id"]?.stringValue }
+            }
+            #expect(ids.count == Role.allCases.count)
+            try await client.execute(uri: "/api/v1/keys", method: .get, headers: fixture.bearer(.marketer)) { #expect($0.status == .forbidden) }
+            // Through the API: the marketer key works, is revoked, and is refused at once.
+            try await client.execute(uri: "/api/v1/contacts", method: .get, headers: fixture.bearer(.marketer)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/api/v1/keys/\(ids["marketer"]!)", method: .delete, headers: fixture.bearer(.admin)) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/api/v1/contacts", method: .get, headers: fixture.bearer(.marketer)) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/api/v1/keys/\(ids["marketer"]!)", method: .delete, headers: fixture.bearer(.admin)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/api/v1/keys/\(ids["admin"]!)", method: .delete, headers: fixture.bearer(.admin)) { #expect($0.status == .conflict) }
+            // By another process (as trellis keys revoke does): the write key works until the recheck.
+            let track = ByteBuffer(string: #"{"userId":"u1","event":"E"}"#)
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: track) { #expect($0.status == .ok) }
+            #expect(try await fixture.store.deleteAPIKey(id: ids["write"]!) != nil)
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: track) { #expect($0.status == .ok) }
+            fixture.clock.advance(milliseconds: KeyAuthenticator.recheck)
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: track) { #expect($0.status == .unauthorized) }
+        }
+    }
 }

@@ -23,6 +23,8 @@ import TrellisStore
     static let routes: [Route] = [
         .init(method: .get, path: "/api/v1/contacts", needs: .readContacts),
         .init(method: .get, path: "/api/v1/audit", needs: .readAudit),
+        .init(method: .get, path: "/api/v1/keys", needs: .manageKeys),
+        .init(method: .delete, path: "/api/v1/keys/nope", needs: .manageKeys),
         .init(method: .get, path: "/api/v1/contacts/999/export", needs: .readContacts),
         .init(method: .post, path: "/api/v1/contacts/999/erase", needs: .deleteContacts),
         .init(method: .get, path: "/api/v1/reports/consent?from=2026-03-01&to=2026-04-01", needs: .readContacts),

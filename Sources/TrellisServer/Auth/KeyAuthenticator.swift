@@ -7,21 +7,38 @@ import TrellisStore
 /// Finds the API key a request carries and checks its role.
 ///
 /// Keys are stored as SHA-256 hashes; a key seen once is remembered by hash so the hot ingest
-/// path costs a hash and a dictionary probe, not a query.
+/// path costs a hash and a dictionary probe, not a query. A remembered key is looked up again
+/// after ``recheck`` milliseconds, so a key revoked by another process (`trellis keys revoke`)
+/// stops working within that time; one revoked through this server stops at once.
 public final class KeyAuthenticator: Sendable {
     private let store: any Store
-    private let known = Mutex<[String: APIKeyRecord]>([:])
+    private let clock: any TrellisClock
+    private let known = Mutex<[String: (record: APIKeyRecord, checkedAt: Timestamp)]>([:])
+    /// How long a remembered key is trusted without asking the store again.
+    public static let recheck: Int64 = 30_000
 
-    public init(store: any Store) {
+    public init(store: any Store, clock: any TrellisClock) {
         self.store = store
+        self.clock = clock
     }
 
     public func record(forKey key: String) async throws -> APIKeyRecord? {
         let hash = APIKeys.hash(key)
-        if let record = known.withLock({ $0[hash] }) { return record }
-        guard let record = try await store.apiKey(hash: hash) else { return nil }
-        known.withLock { $0[hash] = record }
+        let now = clock.now()
+        if let entry = known.withLock({ $0[hash] }), now.millisecondsSinceEpoch - entry.checkedAt.millisecondsSinceEpoch < Self.recheck {
+            return entry.record
+        }
+        guard let record = try await store.apiKey(hash: hash) else {
+            known.withLock { _ = $0.removeValue(forKey: hash) }
+            return nil
+        }
+        known.withLock { $0[hash] = (record, now) }
         return record
+    }
+
+    /// Forgets a revoked key at once.
+    func forget(hash: String) {
+        known.withLock { _ = $0.removeValue(forKey: hash) }
     }
 
     /// The management API: `Authorization: Bearer <key>` with a role that grants `permission`.

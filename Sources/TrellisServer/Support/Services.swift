@@ -52,7 +52,7 @@ public final class Services: Sendable {
             qualify.notify()
             workflows.notify()
         }
-        self.authenticator = KeyAuthenticator(store: store)
+        self.authenticator = KeyAuthenticator(store: store, clock: clock)
         self.metrics = metrics
         self.trackingLimits = trackingLimits
         self.formLimiter = rateLimits.forms.map(AddressLimiter.init)

@@ -23,6 +23,17 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteAPIKey(id: String) async throws -> APIKeyRecord? {
+        try await pool.write { db in
+            guard
+                let record = try Row.fetchOne(db, sql: "SELECT id, name, role, key_hash, prefix, source, created_at FROM api_keys WHERE id = ?", arguments: [id])
+                    .flatMap(Self.apiKey(row:))
+            else { return nil }
+            try db.execute(sql: "DELETE FROM api_keys WHERE id = ?", arguments: [id])
+            return record
+        }
+    }
+
     static func apiKey(row: Row) -> APIKeyRecord? {
         guard let role = Role(rawValue: row[2]) else { return nil }
         return APIKeyRecord(id: row[0], name: row[1], role: role, hash: row[3], prefix: row[4], source: row[5], createdAt: Timestamp(millisecondsSinceEpoch: row[6]))
