@@ -40,6 +40,7 @@ public func buildApplication(
 /// All routes: tracking (`/v1`), management (`/api/v1`), forms (`/f`), health, metrics, OpenAPI.
 public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     let router = Router(context: TrellisRequestContext.self)
+    router.middlewares.add(ClientAddressMiddleware(trusted: services.trustedProxies))
     router.middlewares.add(MetricsMiddleware(metrics: services.metrics))
     router.middlewares.add(ErrorShapeMiddleware())
     router.middlewares.add(AuditMiddleware(services: services))

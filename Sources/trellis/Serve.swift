@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         try await RuleLoading.load(
             segments: segments ?? settings.segments, scoring: scoring ?? settings.scoring, workflows: workflowFolders, into: opened, at: clock.now())
         // A page may show reports up to 15 minutes old while newer ones are computed behind it.
-        let services = Services(store: opened, clock: clock, rateLimits: settings.rateLimits, reportMaxAge: 15 * 60_000)
+        let services = Services(store: opened, clock: clock, rateLimits: settings.rateLimits, trustedProxies: settings.trustedProxies, reportMaxAge: 15 * 60_000)
         services.reportCosts = settings.reportCosts
         let sending = try await MailStarting.start(settings, configFile: config, services: services, defaultBaseURL: "http://\(host):\(port)")
         defer { sending?.cancel() }

@@ -72,7 +72,7 @@ import TrellisStore
     }
 
     @Test func badSettingsNameTheKeyTheLineAndTheProblem() throws {
-        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, previous_secret_files, quiet_hours, rate_limits, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, workflows)")
+        #expect(try error("base_url: https://n.example\nsmtp_host: x\n") == "trellis.yaml:2: smtp_host: unknown key (known: base_url, bounces, caps, content, db, dkim, forms, host, port, previous_secret_files, quiet_hours, rate_limits, report_costs, sales, scoring, secret_file, segments, sender, smtp, smtp_limits, tracking, trusted_proxies, workflows)")
         #expect(try error("sender:\n  from: Acme\n") == "trellis.yaml:2: sender.from: not an address: 'Acme'")
         #expect(try error("smtp: smtp://h:25?tls=sometimes\n") == "trellis.yaml:1: smtp: tls must be starttls, implicit or none, got 'sometimes'")
         // Secrets never appear in what is printed or logged: not in errors, not in the URL's description.
@@ -87,6 +87,8 @@ import TrellisStore
         #expect(try error("report_costs: [4000]\n") == "trellis.yaml:1: report_costs: must map lead sources to monthly amounts (google: 4000)")
         #expect(try TrellisConfig.load(file: try write("report_costs: { google: 4000, partner: 1250.5 }\n", in: try folder()), environment: [:]).reportCosts == ["google": 4000, "partner": 1250.5])
         #expect(try error("smtp_limits: { first_retry: 100ms }\n") == "trellis.yaml:1: smtp_limits.first_retry: must be a duration from 1s to 6h, such as 60s or 5m")
+        #expect(try error("trusted_proxies: [10.0.0.0/8, proxy.local]\n") == "trellis.yaml:1: trusted_proxies: not an address or range: 'proxy.local' (10.0.0.0/8, 127.0.0.1, fd00::/8)")
+        #expect(try TrellisConfig.load(file: nil, environment: ["TRELLIS_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1"]).trustedProxies.map(\.description) == ["10.0.0.0/8", "127.0.0.1"])
         #expect(try error("rate_limits:\n  tracking: fast\n") == "trellis.yaml:2: rate_limits.tracking: must be a rate per client address such as 1000/s or 20/m, or off; got 'fast'")
         let limits = try TrellisConfig.load(file: try write("rate_limits: { tracking: 200/s, forms: off }\n", in: try folder()), environment: ["TRELLIS_RATE_LIMITS_UNSUBSCRIBE": "5/m"]).rateLimits
         #expect(limits == PublicRateLimits(forms: nil, tracking: RateLimit(burst: 200, perMinute: 12_000), unsubscribe: RateLimit(burst: 5, perMinute: 5)))

@@ -177,6 +177,28 @@ import TrellisStore
         #expect(RateLimit(parsing: "0/s") == nil && RateLimit(parsing: "5/h") == nil && RateLimit(parsing: "lots") == nil)
     }
 
+    /// Behind a trusted reverse proxy the client is the nearest untrusted address of
+    /// X-Forwarded-For (what the client wrote itself on the left is not believed); from anyone
+    /// else the header is ignored. Consent evidence records that address.
+    @Test func consentEvidenceRecordsTheClientBehindATrustedProxy() async throws {
+        for (trusted, expected) in [([AddressRange("127.0.0.1")!, AddressRange("10.0.0.0/8")!], "203.0.113.7"), ([], "127.0.0.1")] {
+            let fixture = try await ServerFixture(trustedProxies: trusted)
+            try await fixture.app.test(.live) { client in
+                try await create(fixture, client: client)
+                let body = "_fields=email,firstName&_submission=s1&email=ada%40acme.example&firstName=Ada&consent=on&hp_website="
+                try await client.execute(
+                    uri: "/f/ebook", method: .post, headers: urlencoded.adding(.init("X-Forwarded-For")!, "198.51.100.9, 203.0.113.7, 10.1.2.3"),
+                    body: ByteBuffer(string: body)
+                ) { #expect($0.status == .ok) }
+            }
+            let contact = try #require(try await fixture.store.contacts(ContactQuery(email: "ada@acme.example")).first)
+            #expect(try await fixture.store.consentRecords(contactId: contact.id).first?.ipAddress == expected)
+        }
+        #expect(AddressRange("10.0.0.0/8")!.contains("10.200.0.1") && !AddressRange("10.0.0.0/8")!.contains("11.0.0.1"))
+        #expect(AddressRange("fd00::/8")!.contains("fd12::1") && !AddressRange("fd00::/8")!.contains("fe80::1") && !AddressRange("fd00::/8")!.contains("10.0.0.1"))
+        #expect(AddressRange("10.0.0.0/33") == nil && AddressRange("proxy.local") == nil)
+    }
+
     @Test func formApiValidatesDefinitions() async throws {
         let fixture = try await ServerFixture()
         try await fixture.app.test(.router) { client in

@@ -18,12 +18,15 @@ final class ServerFixture: Sendable {
 
     /// Tests send many requests from one address at one instant: only the forms limit stays on
     /// (generous) unless a test sets its own.
-    init(rateLimits: PublicRateLimits = PublicRateLimits(forms: RateLimit(burst: 50, perMinute: 50), tracking: nil, unsubscribe: nil)) async throws {
+    init(
+        rateLimits: PublicRateLimits = PublicRateLimits(forms: RateLimit(burst: 50, perMinute: 50), tracking: nil, unsubscribe: nil),
+        trustedProxies: [AddressRange] = []
+    ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
         try await store.migrate()
-        services = Services(store: store, clock: clock, rateLimits: rateLimits)
+        services = Services(store: store, clock: clock, rateLimits: rateLimits, trustedProxies: trustedProxies)
         var keys: [Role: String] = [:]
         for role in Role.allCases {
             keys[role] = try await APIKeys.create(in: store, name: role.rawValue, role: role, source: "web", at: clock.now()).key

@@ -47,6 +47,8 @@ public struct TrellisConfig: Sendable {
     public var reportCosts: [String: Double] = [:]
     /// Requests per client address on the public endpoints (`rate_limits: { tracking: 1000/s }`).
     public var rateLimits = PublicRateLimits()
+    /// Reverse proxies trusted to name the client in `X-Forwarded-For` (`trusted_proxies: [10.0.0.0/8]`).
+    public var trustedProxies: [AddressRange] = []
 
     public struct Sender: Sendable, Equatable {
         public var from: MailAddress
@@ -126,7 +128,7 @@ public struct TrellisConfig: Sendable {
     static let keys: [String: Set<String>] = [
         "": [
             "base_url", "secret_file", "previous_secret_files", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
-            "quiet_hours", "tracking", "bounces", "db", "host", "port", "report_costs", "rate_limits",
+            "quiet_hours", "tracking", "bounces", "db", "host", "port", "report_costs", "rate_limits", "trusted_proxies",
         ],
         "rate_limits": ["forms", "tracking", "unsubscribe"],
         "sender": ["from", "reply_to", "postal_address", "signature", "return_path"],
@@ -140,7 +142,7 @@ public struct TrellisConfig: Sendable {
     static let environmentPaths = [
         "base_url", "secret_file", "smtp", "workflows", "segments", "scoring", "forms", "sales", "content", "db", "host", "port", "sender.from", "sender.reply_to",
         "sender.postal_address", "sender.signature", "sender.return_path", "quiet_hours.start", "quiet_hours.end",
-        "rate_limits.forms", "rate_limits.tracking", "rate_limits.unsubscribe",
+        "rate_limits.forms", "rate_limits.tracking", "rate_limits.unsubscribe", "trusted_proxies",
     ]
 
     /// Reads the file (or nothing, when `file` is nil: environment only), applies the environment,
@@ -356,6 +358,21 @@ public struct TrellisConfig: Sendable {
                 throw fail("report_costs.\(source)", "must be a monthly amount of at least 0, got \(value.jsonText)")
             }
             config.reportCosts[source] = amount
+        }
+        let proxies: [String]
+        switch root["trusted_proxies"] {
+        case .string(let text)?: proxies = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        case .array(let items)?:
+            proxies = try items.map { item in
+                guard let text = item.stringValue else { throw fail("trusted_proxies", "must be a list of addresses or ranges such as 10.0.0.0/8") }
+                return text
+            }
+        case nil, .null?: proxies = []
+        default: throw fail("trusted_proxies", "must be a list of addresses or ranges such as 10.0.0.0/8")
+        }
+        config.trustedProxies = try proxies.map { text in
+            guard let range = AddressRange(text) else { throw fail("trusted_proxies", "not an address or range: '\(text)' (10.0.0.0/8, 127.0.0.1, fd00::/8)") }
+            return range
         }
         if let limits = root["rate_limits"] {
             guard case .object(let fields) = limits else { throw fail("rate_limits", "must map forms, tracking or unsubscribe to a rate such as 1000/s") }

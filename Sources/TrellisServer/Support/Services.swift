@@ -20,6 +20,8 @@ public final class Services: Sendable {
     public let metrics: ServerMetrics
     public let trackingLimits: TrackingLimits
     /// Per client address on the public endpoints: hosted forms, tracking, unsubscribe links.
+    /// Reverse proxies whose `X-Forwarded-For` names the client (config `trusted_proxies`).
+    public let trustedProxies: [AddressRange]
     let formLimiter: AddressLimiter?
     let trackingLimiter: AddressLimiter?
     let unsubscribeLimiter: AddressLimiter?
@@ -37,8 +39,9 @@ public final class Services: Sendable {
 
     public init(
         store: any Store, clock: any TrellisClock, metrics: ServerMetrics = ServerMetrics(), trackingLimits: TrackingLimits = .segment,
-        rateLimits: PublicRateLimits = PublicRateLimits(), reportMaxAge: Int64 = 0
+        rateLimits: PublicRateLimits = PublicRateLimits(), trustedProxies: [AddressRange] = [], reportMaxAge: Int64 = 0
     ) {
+        self.trustedProxies = trustedProxies
         self.store = store
         self.clock = clock
         let workflows = WorkflowService(store: store, clock: clock, metrics: metrics)

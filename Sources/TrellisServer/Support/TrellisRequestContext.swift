@@ -11,8 +11,14 @@ public struct TrellisRequestContext: RequestContext, RemoteAddressRequestContext
         remoteAddress = source.channel.remoteAddress
     }
 
-    /// The client's IP address as text, without the port.
+    /// The client's address from `X-Forwarded-For`, when a trusted proxy sent the request
+    /// (``ClientAddressMiddleware``).
+    public var forwardedFor: String?
+
+    /// The client's IP address as text, without the port: the connection's, or behind a trusted
+    /// proxy the one it forwarded.
     public var clientIP: String {
+        if let forwardedFor { return forwardedFor }
         guard let remoteAddress else { return "unknown" }
         return remoteAddress.ipAddress ?? "unknown"
     }
