@@ -13,9 +13,9 @@ from aiosmtpd.controller import Controller
 from conftest import guide_workflow, ROOT, Server, Sink, create_key, free_port, trellis, wait_for
 
 
-def test_smtp_down_for_a_while_messages_wait_and_none_is_dropped_or_doubled(workdir):
-    count = 20
-    smtp_port = free_port()  # nothing listens there yet
+def mailing_server(workdir, smtp_port, smtp_limits):
+    """A `trellis serve` that emails the ebook form's consented leads over plain SMTP on
+    `smtp_port`, forms not rate limited; returns (server, admin headers)."""
     workflows = guide_workflow(workdir)
     port = free_port()
     config = os.path.join(workdir, "trellis.yaml")
@@ -24,7 +24,7 @@ def test_smtp_down_for_a_while_messages_wait_and_none_is_dropped_or_doubled(work
 base_url: http://127.0.0.1:{port}
 sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
 smtp: smtp://127.0.0.1:{smtp_port}?tls=none
-smtp_limits: {{ first_retry: 1s, max_attempts: 30, timeout: 5s }}
+smtp_limits: {{ {smtp_limits} }}
 workflows: {workflows}
 content: {ROOT}/examples/content
 forms: {ROOT}/examples/forms
@@ -33,14 +33,26 @@ rate_limits: {{ forms: off }}
     db = os.path.join(workdir, "t.db")
     trellis("migrate", "--db", db)
     admin = create_key(db, "admin")
-    server = Server(db, port=port, extra=("--config", config)).start()
-    headers = {"Authorization": f"Bearer {admin}"}
+    return Server(db, port=port, extra=("--config", config)).start(), {"Authorization": f"Bearer {admin}"}
+
+
+def submit_leads(server, count):
+    """`count` leads fill in the ebook form with the consent box ticked; returns their addresses."""
+    addresses = [f"lead{n}@example.com" for n in range(count)]
+    for n, address in enumerate(addresses):
+        form = {"_fields": "email,firstName", "_submission": f"s{n}", "email": address, "firstName": f"L{n}", "consent": "on", "hp_website": ""}
+        assert requests.post(server.url + "/f/ebook-crm-migration", data=form).status_code == 200
+    return addresses
+
+
+def test_smtp_down_for_a_while_messages_wait_and_none_is_dropped_or_doubled(workdir):
+    count = 20
+    smtp_port = free_port()  # nothing listens there yet
+    server, headers = mailing_server(workdir, smtp_port, "first_retry: 1s, max_attempts: 30, timeout: 5s")
+    db = server.db
     controller = None
     try:
-        addresses = [f"lead{n}@example.com" for n in range(count)]
-        for n, address in enumerate(addresses):
-            form = {"_fields": "email,firstName", "_submission": f"s{n}", "email": address, "firstName": f"L{n}", "consent": "on", "hp_website": ""}
-            assert requests.post(server.url + "/f/ebook-crm-migration", data=form).status_code == 200
+        addresses = submit_leads(server, count)
 
         def stats():
             return requests.get(server.url + "/api/v1/emails/stats", headers=headers).json()["byStatus"]
@@ -159,30 +171,9 @@ def test_kill_9_while_sending_loses_nothing_and_a_resent_copy_keeps_its_message_
     smtp_port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
-    workflows = guide_workflow(workdir)
-    port = free_port()
-    config = os.path.join(workdir, "trellis.yaml")
-    with open(config, "w") as f:
-        f.write(f"""
-base_url: http://127.0.0.1:{port}
-sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
-smtp: smtp://127.0.0.1:{smtp_port}?tls=none
-smtp_limits: {{ connections: 4, timeout: 5s, first_retry: 1s }}
-workflows: {workflows}
-content: {ROOT}/examples/content
-forms: {ROOT}/examples/forms
-rate_limits: {{ forms: off }}
-""")
-    db = os.path.join(workdir, "t.db")
-    trellis("migrate", "--db", db)
-    admin = create_key(db, "admin")
-    server = Server(db, port=port, extra=("--config", config)).start()
-    headers = {"Authorization": f"Bearer {admin}"}
+    server, headers = mailing_server(workdir, smtp_port, "connections: 4, timeout: 5s, first_retry: 1s")
     try:
-        addresses = [f"lead{n}@example.com" for n in range(count)]
-        for n, address in enumerate(addresses):
-            form = {"_fields": "email,firstName", "_submission": f"s{n}", "email": address, "firstName": f"L{n}", "consent": "on", "hp_website": ""}
-            assert requests.post(server.url + "/f/ebook-crm-migration", data=form).status_code == 200
+        addresses = submit_leads(server, count)
         wait_for(lambda: len(sink.envelopes) >= 10, timeout=30)
         server.kill()  # SIGKILL, mid-stream
         at_kill = len(sink.envelopes)
