@@ -1,4 +1,3 @@
-import Crypto
 import TrellisCore
 
 /// GDPR: erasing a contact, and the consent evidence of a period. Exports are composed from the other reads (`ContactsController`).
@@ -37,9 +36,6 @@ public struct ErasureReceipt: Sendable, Equatable {
 /// lowercased address in hex. Recognisable when the address comes again; not readable back.
 public enum ErasedAddress {
     public static func marker(_ email: String) -> String {
-        "sha256:" + SHA256.hash(data: Array(email.trimmed.lowercased().utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
+        "sha256:" + APIKeys.hash(email.trimmed.lowercased())
     }
 }

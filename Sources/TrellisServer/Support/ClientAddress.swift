@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// An address range, `10.0.0.0/8`, `2001:db8::/32`, or one address (`127.0.0.1`).
@@ -53,14 +54,15 @@ struct ClientAddressMiddleware: RouterMiddleware {
     let trusted: [AddressRange]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard !trusted.isEmpty, let peer = context.remoteAddress?.ipAddress, isTrusted(peer),
-            let header = request.headers[values: .init("X-Forwarded-For")!].joined(separator: ",") as String?, !header.isEmpty
-        else { return try await next(request, context) }
-        let hops = header.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { AddressRange.parse($0) != nil }
+        guard !trusted.isEmpty, let peer = context.remoteAddress?.ipAddress, isTrusted(peer) else { return try await next(request, context) }
+        let hops = request.headers[values: Self.forwardedFor].joined(separator: ",").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { AddressRange.parse($0) != nil }
+        guard !hops.isEmpty else { return try await next(request, context) }
         var context = context
         context.forwardedFor = hops.last { !isTrusted($0) } ?? hops.first
         return try await next(request, context)
     }
+
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     func isTrusted(_ address: String) -> Bool { trusted.contains { $0.contains(address) } }
 }
