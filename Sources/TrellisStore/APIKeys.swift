@@ -18,7 +18,7 @@ public enum APIKeys {
     }
 
     /// Creates and stores a key; returns the secret, which is not kept anywhere.
-    public static func create(in store: any Store, name: String, role: Role, source: String = "default", at: Timestamp) async throws -> (key: String, record: APIKeyRecord) {
+    public static func create(in store: any ContactStore, name: String, role: Role, source: String = "default", at: Timestamp) async throws -> (key: String, record: APIKeyRecord) {
         let key = generate()
         let record = APIKeyRecord(
             id: "key_" + String(hash(key).prefix(12)), name: name, role: role, hash: hash(key), prefix: String(key.prefix(10)), source: source, createdAt: at)

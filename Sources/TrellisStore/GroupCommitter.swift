@@ -8,7 +8,7 @@ import TrellisCore
 /// If a combined transaction fails, the batches are retried one by one so a single bad batch
 /// cannot fail its neighbours.
 public actor GroupCommitter {
-    private let store: any Store
+    private let store: any ContactStore
     private let maxBatchesPerCommit: Int
     private var pending: [(batch: IngestBatch, continuation: CheckedContinuation<IngestOutcome, any Error>)] = []
     private var writing = false
@@ -19,7 +19,7 @@ public actor GroupCommitter {
     /// Told after each commit how many batches and messages it carried: for metrics.
     private let onCommit: @Sendable (_ batches: Int, _ messages: Int) -> Void
 
-    public init(store: any Store, maxBatchesPerCommit: Int = 256, onCommit: @escaping @Sendable (_ batches: Int, _ messages: Int) -> Void = { _, _ in }) {
+    public init(store: any ContactStore, maxBatchesPerCommit: Int = 256, onCommit: @escaping @Sendable (_ batches: Int, _ messages: Int) -> Void = { _, _ in }) {
         self.store = store
         self.maxBatchesPerCommit = maxBatchesPerCommit
         self.onCommit = onCommit

@@ -10,7 +10,12 @@ import TrellisCore
 /// try await store.migrate()
 /// let outcome = try await store.ingest([batch])
 /// ```
-public protocol Store: QualifyStore, WorkflowStore, MailStore, SalesStore, ReportStore, ExperimentStore, AttributionStore, EmailReportStore, ConsoleStore, AuditStore, PrivacyStore {
+public protocol Store: ContactStore, QualifyStore, WorkflowStore, MailStore, SalesStore, ReportStore, ExperimentStore, AttributionStore, EmailReportStore,
+    ConsoleStore, AuditStore, PrivacyStore
+{}
+
+/// The capture and enrich part of a store: schema, the event log, contacts and accounts, keys and forms.
+public protocol ContactStore: Sendable {
     /// Creates or upgrades the schema. Safe to call on every start.
     func migrate() async throws
     /// Answers once the database does; for health checks.
@@ -113,14 +118,18 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
     case corrupt(String)
     /// The disk under the store is full: nothing of the write was kept; retry once space is freed.
     case storageFull
+    /// The database cannot be reached (a PostgreSQL server restarting or away): nothing of the
+    /// request was done; retry later.
+    case unavailable(String)
 
     public var description: String {
         switch self {
         case .notFound(let what): "not found: \(what)"
         case .conflict(let what): "conflict: \(what)"
-        case .unsupportedURL(let url): "unsupported database URL '\(url)': use sqlite:///path/to/file.db or a file path"
+        case .unsupportedURL(let url): "unsupported database URL '\(url)': use sqlite:///path/to/file.db, a file path, or postgres://user:password@host:port/database"
         case .corrupt(let what): "stored data is unreadable: \(what)"
         case .storageFull: "the disk under the database is full"
+        case .unavailable(let why): "the database is unavailable: \(why)"
         }
     }
 }

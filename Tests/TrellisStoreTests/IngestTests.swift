@@ -5,8 +5,8 @@ import TrellisCore
 @testable import TrellisStore
 
 @Suite struct IngestTests {
-    @Test func aRetriedBatchStoresNothingTwice() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func aRetriedBatchStoresNothingTwice(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let batch = [track("m1", user: "u1"), track("m2", user: "u1"), track("m1", user: "u1")]
         let first = try await fixture.ingest(batch)
         #expect(first.stored == 2)
@@ -17,15 +17,15 @@ import TrellisCore
         #expect(try await fixture.store.eventCount() == 2)
     }
 
-    @Test func messageIdsAreUniquePerSource() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func messageIdsAreUniquePerSource(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         try await fixture.ingest([track("m1", user: "u1")], source: "web")
         let other = try await fixture.ingest([track("m1", user: "u1")], source: "ios")
         #expect(other.stored == 1)
     }
 
-    @Test func anonymousHistoryFollowsThePersonOnIdentify() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func anonymousHistoryFollowsThePersonOnIdentify(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         try await fixture.ingest([track("p1", anon: "a1", event: "Page Viewed"), track("p2", anon: "a1", event: "Pricing Viewed")])
         let known = try await fixture.ingest([identify("i0", user: "u1", traits: ["plan": "free"])])
         let merged = try await fixture.ingest([identify("i1", user: "u1", anon: "a1", traits: ["email": "Ada@Acme.example", "firstName": "Ada"])])
@@ -41,16 +41,16 @@ import TrellisCore
         #expect(try await fixture.store.contacts(ContactQuery()).count == 1)
     }
 
-    @Test func theAbsorbedIdStillAnswers() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func theAbsorbedIdStillAnswers(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let anonymous = try #require(try await fixture.ingest([track("p1", anon: "a1")]).contactIds[0])
         let person = try #require(try await fixture.ingest([identify("i0", user: "u1", traits: [:])]).contactIds[0])
         try await fixture.ingest([identify("i1", user: "u1", anon: "a1", traits: [:])])
         #expect(try await fixture.store.contact(id: anonymous)?.id == person)
     }
 
-    @Test func aMergedIdCanBeUpdatedAndDeleted() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func aMergedIdCanBeUpdatedAndDeleted(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let anonymous = try #require(try await fixture.ingest([track("p1", anon: "a1")]).contactIds[0])
         let person = try #require(try await fixture.ingest([identify("i0", user: "u1", traits: [:])]).contactIds[0])
         try await fixture.ingest([identify("i1", user: "u1", anon: "a1", traits: [:])])
@@ -61,8 +61,8 @@ import TrellisCore
         #expect(try await fixture.store.contact(id: person) == nil)
     }
 
-    @Test func emailIsUniqueIgnoringCase() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func emailIsUniqueIgnoringCase(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let first = try await fixture.ingest([identify("i1", anon: "a1", traits: ["email": "ada@acme.example"])])
         let second = try await fixture.ingest([identify("i2", anon: "a2", traits: ["email": "ADA@ACME.EXAMPLE"])])
         // The second visitor with the same address is the same person: folded into the first.
@@ -70,16 +70,16 @@ import TrellisCore
         #expect(try await fixture.store.contacts(ContactQuery(email: "Ada@acme.example")).count == 1)
     }
 
-    @Test func anotherUsersEmailIsNotTaken() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func anotherUsersEmailIsNotTaken(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "ada@acme.example"])])
         let other = try #require(try await fixture.ingest([identify("i2", user: "u2", traits: ["email": "ada@acme.example"])]).contactIds[0])
         #expect(try await fixture.store.contact(id: other)?.email == nil)
         #expect(try await fixture.store.contacts(ContactQuery()).count == 2)
     }
 
-    @Test func aliasFoldsThePreviousId() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func aliasFoldsThePreviousId(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let old = try #require(try await fixture.ingest([track("t1", user: "temp-42")]).contactIds[0])
         let person = try #require(try await fixture.ingest([identify("i1", user: "u-final", traits: ["email": "z@z.example"])]).contactIds[0])
         try await fixture.ingest([TrackingMessage(type: .alias, messageId: "al1", userId: "u-final", previousId: "temp-42")])
@@ -89,8 +89,8 @@ import TrellisCore
         #expect(later.contactIds[0] == person)
     }
 
-    @Test func groupCreatesAndLinksAnAccount() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func groupCreatesAndLinksAnAccount(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let contactId = try #require(try await fixture.ingest([
             TrackingMessage(type: .group, messageId: "g1", userId: "u1", groupId: "acme", traits: ["name": "Acme", "employees": 120])
         ]).contactIds[0])
@@ -104,23 +104,23 @@ import TrellisCore
         #expect(try await fixture.store.account(id: accountId)?.traits == ["name": "Acme", "employees": 120, "plan": "pro"])
     }
 
-    @Test func traitsMergeAndNullRemoves() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func traitsMergeAndNullRemoves(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let id = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["a": 1, "b": 2])]).contactIds[0])
         try await fixture.ingest([identify("i2", user: "u1", traits: ["b": nil, "c": 3])])
         #expect(try await fixture.store.contact(id: id)?.traits == ["a": 1, "c": 3])
     }
 
-    @Test func stageTraitSetsTheStageAndLogsTheChange() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func stageTraitSetsTheStageAndLogsTheChange(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let id = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["lifecycle_stage": "Marketing Qualified Lead"])]).contactIds[0])
         #expect(try await fixture.store.contact(id: id)?.stage == .mql)
         let names = try await fixture.store.timeline(contactId: id, before: nil, limit: 10).compactMap(\.name)
         #expect(names.contains("Lifecycle Stage Changed"))
     }
 
-    @Test func clockSkewIsCorrectedWhenStored() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func clockSkewIsCorrectedWhenStored(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         var message = track("t1", user: "u1", at: fixture.now.adding(milliseconds: 3_600_000))  // device an hour fast
         message.sentAt = fixture.now.adding(milliseconds: 3_600_000 + 5_000)
         let id = try #require(try await fixture.ingest([message]).contactIds[0])
@@ -130,8 +130,8 @@ import TrellisCore
         #expect(event.originalTimestamp == fixture.now.adding(milliseconds: 3_600_000))
     }
 
-    @Test func consentEvidenceIsKept() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func consentEvidenceIsKept(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let record = ConsentRecord(
             status: .granted, basis: .express, method: .formCheckbox, text: "Email me", textVersion: "v2", location: "form:ebook",
             ipAddress: "203.0.113.9", userAgent: "UA", recordedAt: fixture.now)
@@ -147,8 +147,8 @@ import TrellisCore
         #expect(try await fixture.store.contact(id: id)?.consent.allowsEmail(at: fixture.now) == true)
     }
 
-    @Test func timelineIsNewestFirstWithACursor() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func timelineIsNewestFirstWithACursor(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let id = try #require(try await fixture.ingest((1...5).map { track("t\($0)", user: "u1", event: "E\($0)") }).contactIds[0])
         let page = try await fixture.store.timeline(contactId: id, before: nil, limit: 2)
         #expect(page.map(\.name) == ["E5", "E4"])
@@ -156,8 +156,8 @@ import TrellisCore
         #expect(next.map(\.name) == ["E3", "E2", "E1"])
     }
 
-    @Test func patchAndDelete() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func patchAndDelete(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let id = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "e@f.example"])]).contactIds[0])
         let updated = try await fixture.store.updateContact(id: id, ContactPatch(traits: ["title": "CTO"], stage: .some(.sql), owner: .some("rep@acme")), at: fixture.now, actor: "test")
         #expect(updated.stage == .sql)
@@ -173,8 +173,8 @@ import TrellisCore
         #expect(try await fixture.store.deleteContact(id: id) == false)
     }
 
-    @Test func theEventLogRefusesEdits() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func theEventLogRefusesEdits(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         try await fixture.ingest([track("t1", user: "u1")])
         await #expect(throws: (any Error).self) {
             try await fixture.store.execute(sql: "UPDATE events SET name = 'forged'")
@@ -184,15 +184,15 @@ import TrellisCore
     @Test func committedDataSurvivesReopening() async throws {
         let fixture = try await StoreFixture()
         try await fixture.ingest((1...50).map { track("t\($0)", user: "u\($0 % 7)") })
-        let path = fixture.store.path
+        let path = fixture.sqlite.path
         let reopened = try SQLiteStore(path: path)
         try await reopened.migrate()
         #expect(try await reopened.eventCount() == 50)
         #expect(try await reopened.integrityCheck() == "ok")
     }
 
-    @Test func groupCommitterSharesTransactionsAndIsolatesFailures() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func groupCommitterSharesTransactionsAndIsolatesFailures(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let committer = GroupCommitter(store: fixture.store)
         try await withThrowingTaskGroup(of: IngestOutcome.self) { group in
             for index in 0..<64 {
@@ -207,8 +207,8 @@ import TrellisCore
         #expect(await committer.committedBatches == 64)
     }
 
-    @Test func apiKeysAreStoredHashed() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func apiKeysAreStoredHashed(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let (key, record) = try await APIKeys.create(in: fixture.store, name: "n", role: .write, at: fixture.now)
         #expect(key.hasPrefix("trk_"))
         #expect(key.count == 47)
@@ -231,9 +231,9 @@ import TrellisCore
                 let messages = (0..<200).map { index in track("r\(number)-b\(batch)-m\(index)", user: "user-\((batch * 200 + index) % 997)") }
                 try await fixture.ingest(messages)
             }
-            await fixture.store.checkpointNow()
+            await fixture.sqlite.checkpointNow()
             try await fixture.ingest([track("after-\(number)", user: "user-1")])  // starts the WAL over
-            let attributes = try FileManager.default.attributesOfItem(atPath: fixture.store.path + "-wal")
+            let attributes = try FileManager.default.attributesOfItem(atPath: fixture.sqlite.path + "-wal")
             return (attributes[.size] as? Int) ?? 0
         }
         let first = try await round(1)
@@ -243,6 +243,6 @@ import TrellisCore
         #expect(second <= first + first / 4, "the WAL grew from \(first) to \(second) bytes")
         #expect(third <= first + first / 4, "the WAL grew from \(first) to \(third) bytes")
         #expect(try await fixture.store.eventCount() == 3 * 4000 + 3)
-        #expect(try await fixture.store.integrityCheck() == "ok")
+        #expect(try await fixture.sqlite.integrityCheck() == "ok")
     }
 }

@@ -65,6 +65,13 @@ public struct APIError: HTTPResponseError, Sendable {
 /// Turns errors no handler caught into the same JSON shape: store errors become 404 / 409 / 503,
 /// anything else a 500 that says nothing of internals.
 struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// 507: a client retries it like any 5xx (Segment's libraries do); the operator frees space.
+    static var storageFull: APIError {
+        APIError(
+            .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_full",
+            message: "the server's disk is full; nothing of this request was stored; retry later")
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
@@ -76,17 +83,22 @@ struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             switch error {
             case .notFound(let what): throw APIError(.notFound, code: "not_found", message: "\(what) does not exist")
             case .conflict(let what): throw APIError(.conflict, code: "conflict", message: what)
+            case .storageFull:
+                context.logger.error("the disk under the database is full")
+                throw Self.storageFull
+            case .unavailable(let why):
+                // The database is away (a PostgreSQL restart): clients retry a 503; the store
+                // reconnects by itself when it is back.
+                context.logger.error("the database is unavailable: \(why)")
+                throw APIError(.serviceUnavailable, code: "unavailable", message: "the database is unavailable; nothing of this request was done; retry later")
             default: throw APIError(.internalServerError, code: "store_error", message: "the store could not answer")
             }
         } catch let error as HTTPError {
             throw APIError(error.status, code: error.status.code == 404 ? "not_found" : "http_error", message: error.body ?? error.status.reasonPhrase)
         } catch {
             if StoreError.classify(error) == .storageFull {
-                // 507: a client retries it like any 5xx (Segment's libraries do); the operator frees space.
                 context.logger.error("the disk under the database is full: \(error)")
-                throw APIError(
-                    .init(code: 507, reasonPhrase: "Insufficient Storage"), code: "storage_full",
-                    message: "the server's disk is full; nothing of this request was stored; retry later")
+                throw Self.storageFull
             }
             context.logger.error("unhandled error: \(error)")
             throw APIError(.serviceUnavailable, code: "unavailable", message: "the request could not be completed; retry later")

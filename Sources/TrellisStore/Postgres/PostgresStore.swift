@@ -1,0 +1,375 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import TrellisCore
+
+/// The scale-out store: PostgreSQL through postgres-nio, for several API and worker processes
+/// against one database.
+///
+/// It keeps the promises of ``SQLiteStore`` across processes:
+/// - Writes that read, decide and write (ingest's identity resolution, merges, contact edits) run
+///   one at a time *across every process*, under a transaction-scoped advisory lock, as SQLite's
+///   single writer runs them in one. Requests are still grouped many to a transaction by
+///   ``GroupCommitter``, so the lock is taken once per group, not once per event.
+/// - Work that several workers share (due sends) is claimed with `FOR UPDATE SKIP LOCKED` and a
+///   lease, outside that lock: two workers never take the same row, and a killed worker's leases
+///   run out and are taken over.
+/// - A commit is durable when PostgreSQL says so (its own `synchronous_commit`).
+///
+/// ```swift
+/// let store = try PostgresStore.open(url: "postgres://trellis:secret@db.internal:5432/trellis")
+/// try await store.migrate()
+/// ```
+public final class PostgresStore: Sendable {
+    let client: PostgresClient
+    private let running: Task<Void, Never>
+    let logger: Logger
+    /// The URL without its password, for messages.
+    public let displayURL: String
+
+    /// Connects lazily: nothing is opened until the first query. Call ``migrate()`` before use and
+    /// ``close()`` when done.
+    public init(configuration: PostgresClient.Configuration, displayURL: String, logger: Logger = Logger(label: "trellis.postgres")) {
+        var configuration = configuration
+        // A database that is away (restarting, failing over) makes a query fail within seconds,
+        // which the API answers with 503, instead of holding the request until it comes back.
+        configuration.options.connectTimeout = .seconds(5)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        self.displayURL = displayURL
+        running = Task { await client.run() }
+    }
+
+    /// Opens the store a `--db` argument names: `postgres://user:password@host:port/database`,
+    /// with `?sslmode=disable|require` (default `disable`; loopback and private networks).
+    public static func open(url: String) throws -> PostgresStore {
+        let parsed = try PostgresURL(url)
+        return PostgresStore(configuration: parsed.configuration, displayURL: parsed.redacted)
+    }
+
+    /// Whether a `--db` argument names a PostgreSQL database.
+    public static func handles(url: String) -> Bool {
+        url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")
+    }
+
+    public func ping() async throws {
+        try await read { session in _ = try await session.int64("SELECT 1") }
+    }
+
+    public func eventCount() async throws -> Int {
+        try await read { session in Int(try await session.int64("SELECT count(*) FROM events") ?? 0) }
+    }
+
+    /// Runs one statement on its own, outside any transaction (`CREATE DATABASE`, `VACUUM`); for
+    /// tests and maintenance, never with user input.
+    func executeOutsideTransaction(_ sql: String) async throws {
+        do {
+            try await client.withConnection { connection in
+                try await PostgresSession(connection: connection, logger: logger).execute(sql)
+            }
+        } catch {
+            throw Self.describe(error)
+        }
+    }
+
+    /// Stops the connection pool.
+    public func close() async {
+        running.cancel()
+        _ = await running.value
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a read-only transaction (one snapshot for all its queries).
+    func read<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws -> T {
+        try await transaction(mode: "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
+    }
+
+    /// Runs `body` in a write transaction. `serialized` (the default) takes the store's write lock
+    /// first: the body sees every earlier serialized write committed and no other runs beside it,
+    /// which is what the read-decide-write code shared with SQLite assumes.
+    func write<T: Sendable>(serialized: Bool = true, _ body: (PostgresSession) async throws -> T) async throws -> T {
+        try await transaction(mode: "BEGIN", lock: serialized, body)
+    }
+
+    /// The advisory lock key of the write lock (any constant; "trellis" in ASCII, cut to 63 bits).
+    static let writeLockKey: Int64 = 0x7472_656C_6C69_73
+
+    private func transaction<T: Sendable>(mode: String, lock: Bool, _ body: (PostgresSession) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in
+                let session = PostgresSession(connection: connection, logger: logger)
+                try await session.execute(mode)
+                do {
+                    if lock { try await session.execute("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))") }
+                    let value = try await body(session)
+                    try await session.execute("COMMIT")
+                    return value
+                } catch {
+                    // A broken connection has rolled back already; the pool drops it.
+                    _ = try? await session.execute("ROLLBACK")
+                    throw error
+                }
+            }
+        } catch {
+            throw Self.describe(error)
+        }
+    }
+
+    /// A store error when the failure means one; otherwise the server's own words (its SQLSTATE
+    /// and message: postgres-nio's error describes itself as nothing, to keep bound values out of
+    /// logs, and neither of these carries a bound value).
+    static func describe(_ error: any Error) -> any Error {
+        if let known = StoreError.classify(error) { return known }
+        if let postgres = error as? PSQLError, let info = postgres.serverInfo {
+            return PostgresServerError(sqlState: info[.sqlState] ?? "?", message: info[.message] ?? "", detail: info[.detail])
+        }
+        return error
+    }
+}
+
+/// An error PostgreSQL answered that the store does not turn into a ``StoreError``.
+public struct PostgresServerError: Error, CustomStringConvertible, Equatable {
+    public var sqlState: String
+    public var message: String
+    public var detail: String?
+
+    public var description: String { "PostgreSQL error \(sqlState): \(message)" + (detail.map { " (\($0))" } ?? "") }
+}
+
+/// One connection inside a transaction, with the few calls the store makes: SQL text with `?`
+/// (or `?1`, `?2`) placeholders, as the SQLite store writes it, turned into PostgreSQL's `$1`.
+struct PostgresSession: Sendable {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func execute(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws {
+        let rows = try await connection.query(try Self.query(sql, arguments), logger: logger)
+        for try await _ in rows {}
+    }
+
+    /// Runs a statement and says how many rows it touched: the statement must end with `RETURNING 1`
+    /// (or return one row per row it touched).
+    func count(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> Int {
+        try await rows(sql, arguments).count
+    }
+
+    func rows(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> [PostgresResultRow] {
+        let rows = try await connection.query(try Self.query(sql, arguments), logger: logger)
+        var result: [PostgresResultRow] = []
+        for try await row in rows { result.append(PostgresResultRow(PostgresRandomAccessRow(row))) }
+        return result
+    }
+
+    func row(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> PostgresResultRow? {
+        try await rows(sql, arguments).first
+    }
+
+    /// The first column of the first row, if there is one and it is not NULL.
+    func int64(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> Int64? {
+        guard let row = try await row(sql, arguments) else { return nil }
+        return try row[0]
+    }
+
+    func string(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> String? {
+        guard let row = try await row(sql, arguments) else { return nil }
+        return try row[0]
+    }
+
+    func strings(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> [String] {
+        try await rows(sql, arguments).map { try $0[0] }
+    }
+
+    func int64s(_ sql: String, _ arguments: [any PostgresArgument] = []) async throws -> [Int64] {
+        try await rows(sql, arguments).map { try $0[0] }
+    }
+
+    static func query(_ sql: String, _ arguments: [any PostgresArgument]) throws -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: arguments.count)
+        for argument in arguments { try argument.bind(into: &bindings) }
+        return PostgresQuery(unsafeSQL: PostgresDialect.placeholders(sql), binds: bindings)
+    }
+}
+
+/// SQL text as the SQLite store writes it, made PostgreSQL's.
+enum PostgresDialect {
+    /// `?` becomes `$1`, `$2`, … in order; `?N` becomes `$N`. Quoted strings and identifiers are
+    /// left alone.
+    static func placeholders(_ sql: String) -> String {
+        guard sql.contains("?") else { return sql }
+        var result = ""
+        result.reserveCapacity(sql.utf8.count + 16)
+        var next = 1
+        var quote: Character?
+        var characters = sql.makeIterator()
+        var pending: Character? = nil
+        while let character = pending ?? characters.next() {
+            pending = nil
+            if let open = quote {
+                result.append(character)
+                if character == open { quote = nil }
+                continue
+            }
+            switch character {
+            case "'", "\"":
+                quote = character
+                result.append(character)
+            case "?":
+                var digits = ""
+                while let following = characters.next() {
+                    if following.isASCII, following.isNumber {
+                        digits.append(following)
+                    } else {
+                        pending = following
+                        break
+                    }
+                }
+                if digits.isEmpty {
+                    result += "$\(next)"
+                    next += 1
+                } else {
+                    result += "$" + digits
+                }
+            default:
+                result.append(character)
+            }
+        }
+        return result
+    }
+}
+
+/// A value bound to a statement: integers, doubles, text, booleans and NULL.
+protocol PostgresArgument: Sendable {
+    func bind(into bindings: inout PostgresBindings) throws
+}
+
+extension Int64: PostgresArgument {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension Int: PostgresArgument {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(Int64(self)) }
+}
+
+extension Double: PostgresArgument {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension String: PostgresArgument {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
+}
+
+extension Bool: PostgresArgument {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self ? Int64(1) : Int64(0)) }
+}
+
+extension Optional: PostgresArgument where Wrapped: PostgresArgument {
+    func bind(into bindings: inout PostgresBindings) throws {
+        switch self {
+        case .some(let value): try value.bind(into: &bindings)
+        case .none: bindings.appendNull()
+        }
+    }
+}
+
+/// A row read back, with GRDB-like access by position: `let id: Int64 = try row[0]`.
+///
+/// Numbers are read whatever their column's type (an `int4` count, a `numeric` sum, a `bool`
+/// comparison), as SQLite hands them back.
+struct PostgresResultRow: Sendable {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRandomAccessRow) {
+        self.row = row
+    }
+
+    var count: Int { row.count }
+
+    subscript<T: PostgresColumnValue>(_ index: Int) -> T {
+        get throws { try T.read(row[index]) }
+    }
+}
+
+/// What a column can be read as.
+protocol PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> Self
+}
+
+extension Optional: PostgresColumnValue where Wrapped: PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> Self {
+        cell.bytes == nil ? nil : try Wrapped.read(cell)
+    }
+}
+
+extension Int64: PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> Int64 {
+        switch cell.dataType {
+        case .bool: return try cell.decode(Bool.self) ? 1 : 0
+        case .numeric: return try NSDecimalNumber(decimal: cell.decode(Decimal.self)).int64Value
+        case .float4, .float8: return Int64(try cell.decode(Double.self))
+        default: return try cell.decode(Int64.self)
+        }
+    }
+}
+
+extension Int: PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> Int { Int(try Int64.read(cell)) }
+}
+
+extension Double: PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> Double {
+        switch cell.dataType {
+        case .int2, .int4, .int8, .bool: return Double(try Int64.read(cell))
+        case .numeric: return try NSDecimalNumber(decimal: cell.decode(Decimal.self)).doubleValue
+        default: return try cell.decode(Double.self)
+        }
+    }
+}
+
+extension Bool: PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> Bool {
+        cell.dataType == .bool ? try cell.decode(Bool.self) : try Int64.read(cell) != 0
+    }
+}
+
+extension String: PostgresColumnValue {
+    static func read(_ cell: PostgresCell) throws -> String { try cell.decode(String.self) }
+}
+
+/// A `postgres://` URL: `postgres://user[:password]@host[:port]/database[?sslmode=disable|require]`.
+struct PostgresURL {
+    var configuration: PostgresClient.Configuration
+    /// The URL with its password replaced by `***`.
+    var redacted: String
+
+    init(_ url: String) throws {
+        guard PostgresStore.handles(url: url), let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+            throw StoreError.unsupportedURL(Self.redact(url))
+        }
+        let database = String(components.path.drop(while: { $0 == "/" }))
+        guard !database.isEmpty, !database.contains("/") else { throw StoreError.unsupportedURL(Self.redact(url)) }
+        let user = components.user ?? "postgres"
+        var tls = PostgresClient.Configuration.TLS.disable
+        for item in components.queryItems ?? [] {
+            switch (item.name, item.value) {
+            case ("sslmode", "disable"): tls = .disable
+            case ("sslmode", "require"): tls = .require(.makeClientConfiguration())
+            default: throw StoreError.unsupportedURL(Self.redact(url))
+            }
+        }
+        configuration = PostgresClient.Configuration(
+            host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
+            password: components.password.map { $0.removingPercentEncoding ?? $0 }, database: database, tls: tls)
+        redacted = Self.redact(url)
+    }
+
+    /// The URL with any password replaced by `***`.
+    static func redact(_ url: String) -> String {
+        guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else { return url }
+        let credentials = url[scheme.upperBound..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at...])
+    }
+}
