@@ -143,3 +143,53 @@ public struct Suppression: Sendable, Equatable {
         self.createdAt = createdAt
     }
 }
+
+/// What an outcome does to a send and which event it logs; the same on every store.
+struct SendOutcomeChange {
+    var nextAttempt: Timestamp
+    var messageId: String?
+    var error: String?
+    var sentAt: Timestamp?
+    var event: String
+    var properties: [String: JSONValue]
+
+    init(send: EmailSend, outcome: SendOutcome, at now: Timestamp) {
+        nextAttempt = send.nextAttemptAt
+        messageId = send.messageId
+        properties = ["email": .string(send.template), "send_id": .int(send.id)]
+        if let workflow = send.workflow { properties["workflow"] = .string(workflow) }
+        switch outcome {
+        case .sent(let id, let reply):
+            messageId = id
+            sentAt = now
+            properties["message_id"] = .string(id)
+            properties["reply"] = .string(reply)
+            event = "Email Sent"
+        case .deferred(let until, let reason):
+            nextAttempt = until
+            error = reason
+            properties["until"] = .string(until.iso8601)
+            properties["reason"] = .string(reason)
+            event = "Email Deferred"
+        case .retry(let until, let message):
+            nextAttempt = until
+            error = message
+            properties["until"] = .string(until.iso8601)
+            properties["error"] = .string(message)
+            event = "Email Delivery Delayed"
+        case .failed(let message):
+            error = message
+            properties["error"] = .string(message)
+            event = "Email Failed"
+        case .skipped(let code, let reason):
+            error = reason
+            properties["reason"] = .string(code)
+            properties["detail"] = .string(reason)
+            event = "Email Skipped"
+        case .refused(let reason):
+            error = reason
+            properties["reason"] = .string(reason)
+            event = "Email Refused"
+        }
+    }
+}

@@ -13,14 +13,14 @@ import TrellisCore
                                    {"id":"webinar","event":"Webinar Attended","points":5,"reason":"Attended a webinar"}]}
         """#))
 
-    func qualifier(_ store: SQLiteStore, model: ScoringModel? = nil) async throws -> Qualifier {
+    func qualifier(_ store: any TestableStore, model: ScoringModel? = nil) async throws -> Qualifier {
         Qualifier(catalog: try SegmentCatalog(try await store.segments().map(\.definition)), model: model)
     }
 
-    @Test func fullComputationAgreesWithIncrementalQualification() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func fullComputationAgreesWithIncrementalQualification(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         let definition = try segment(#"{"name":"keen","match":{"all":[{"trait":"plan","eq":"pro"},{"event":"Pricing Viewed","count":{"gte":2},"within":"7d"}]}}"#)
-        let record = try await fixture.sqlite.saveSegment(definition, at: fixture.now)
+        let record = try await fixture.store.saveSegment(definition, at: fixture.now)
         var messages: [TrackingMessage] = []
         for user in 0..<40 {
             messages.append(identify("i\(user)", user: "u\(user)", traits: ["plan": user % 2 == 0 ? "pro" : "free"]))
@@ -29,49 +29,49 @@ import TrellisCore
             }
         }
         try await fixture.ingest(messages)
-        let incremental = try await fixture.sqlite.qualify(with: try await qualifier(fixture.sqlite), at: fixture.now, limit: 10_000)
+        let incremental = try await fixture.store.qualify(with: try await qualifier(fixture.store), at: fixture.now, limit: 10_000)
         #expect(incremental.entered > 0)
-        let members = Set(try await fixture.sqlite.segmentMembers(segmentId: record.id, afterContactId: nil, limit: 100).map(\.id))
-        let recomputed = try await fixture.sqlite.recompute(segmentId: record.id, with: try await qualifier(fixture.sqlite), at: fixture.now) { _, _ in }
+        let members = Set(try await fixture.store.segmentMembers(segmentId: record.id, afterContactId: nil, limit: 100).map(\.id))
+        let recomputed = try await fixture.store.recompute(segmentId: record.id, with: try await qualifier(fixture.store), at: fixture.now) { _, _ in }
         #expect(recomputed.contacts == 40 && recomputed.members == members.count)
         #expect(recomputed.entered == 0 && recomputed.exited == 0)
         // pro (even) users with 2 or 3 visits within 7 days: visits 3 days apart, so users with user % 4 >= 2 (the 2- and 3-visit ones have two inside 7 days).
         let expected: Int = (0..<40).filter { (user: Int) -> Bool in user % 2 == 0 && user % 4 >= 2 }.count
         #expect(members.count == expected)
-        let preview = try await fixture.sqlite.preview(definition.match, with: try await qualifier(fixture.sqlite), at: fixture.now, sampleSize: 3)
+        let preview = try await fixture.store.preview(definition.match, with: try await qualifier(fixture.store), at: fixture.now, sampleSize: 3)
         #expect(preview.matching == members.count && preview.sample.count == 3)
     }
 
-    @Test func aSecondPassFindsNothingToDoAndScoresAreNotCountedTwice() async throws {
-        let fixture = try await StoreFixture()
+    @Test(arguments: StoreKind.available) func aSecondPassFindsNothingToDoAndScoresAreNotCountedTwice(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
         try await fixture.ingest([identify("i", user: "u", traits: [:]), track("p1", user: "u", event: "Pricing Viewed")])
-        let qualifier = try await qualifier(fixture.sqlite, model: model)
-        let first = try await fixture.sqlite.qualify(with: qualifier, at: fixture.now, limit: 100)
+        let qualifier = try await qualifier(fixture.store, model: model)
+        let first = try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 100)
         #expect(first.scoreChanges == 1)
-        let second = try await fixture.sqlite.qualify(with: qualifier, at: fixture.now, limit: 100)
+        let second = try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 100)
         #expect(second.events == 0 && second.scoreChanges == 0)
-        let id = try #require(try await fixture.sqlite.contacts(ContactQuery(userId: "u")).first?.id)
-        #expect(try await fixture.sqlite.score(contactId: id)?.changes.map(\.points) == [10])
+        let id = try #require(try await fixture.store.contacts(ContactQuery(userId: "u")).first?.id)
+        #expect(try await fixture.store.score(contactId: id)?.changes.map(\.points) == [10])
     }
 
-    @Test func aMergedContactIsScoredOnTheCombinedHistory() async throws {
-        let fixture = try await StoreFixture()
-        let qualifier = try await qualifier(fixture.sqlite, model: model)
+    @Test(arguments: StoreKind.available) func aMergedContactIsScoredOnTheCombinedHistory(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let qualifier = try await qualifier(fixture.store, model: model)
         try await fixture.ingest([track("a1", anon: "anon-1", event: "Pricing Viewed")])
         try await fixture.ingest([identify("k1", user: "u1", traits: ["email": "ada@acme.example"]), track("w1", user: "u1", event: "Webinar Attended")])
-        _ = try await fixture.sqlite.qualify(with: qualifier, at: fixture.now, limit: 100)
+        _ = try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 100)
         // The anonymous visitor turns out to be u1.
         try await fixture.ingest([identify("k2", user: "u1", anon: "anon-1", traits: [:])])
-        _ = try await fixture.sqlite.qualify(with: qualifier, at: fixture.now, limit: 100)
-        let id = try #require(try await fixture.sqlite.contacts(ContactQuery(userId: "u1")).first?.id)
-        let score = try #require(try await fixture.sqlite.score(contactId: id))
+        _ = try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 100)
+        let id = try #require(try await fixture.store.contacts(ContactQuery(userId: "u1")).first?.id)
+        let score = try #require(try await fixture.store.score(contactId: id))
         #expect(score.changes.map(\.points).sorted() == [5, 10])
         #expect(score.state.engagement == 15)
     }
 
-    @Test func oneColleaguesEventMovesTheWholeAccountIntoABuyingGroupSegment() async throws {
-        let fixture = try await StoreFixture()
-        _ = try await fixture.sqlite.saveSegment(
+    @Test(arguments: StoreKind.available) func oneColleaguesEventMovesTheWholeAccountIntoABuyingGroupSegment(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        _ = try await fixture.store.saveSegment(
             try segment(#"{"name":"buying-group","match":{"account":{"contacts":{"gte":3},"match":{"event":"Webinar Attended","within":"7d"}}}}"#),
             at: fixture.now)
         var messages: [TrackingMessage] = []
@@ -81,13 +81,13 @@ import TrellisCore
         }
         messages += [track("w1", user: "u1", event: "Webinar Attended"), track("w2", user: "u2", event: "Webinar Attended")]
         try await fixture.ingest(messages)
-        let qualifier = try await qualifier(fixture.sqlite)
-        #expect(try await fixture.sqlite.qualify(with: qualifier, at: fixture.now, limit: 100).entered == 0)
+        let qualifier = try await qualifier(fixture.store)
+        #expect(try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 100).entered == 0)
         try await fixture.ingest([track("w3", user: "u3", event: "Webinar Attended")])
-        let report = try await fixture.sqlite.qualify(with: qualifier, at: fixture.now, limit: 100)
+        let report = try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 100)
         #expect(report.entered == 3)
         // A week later the webinar is out of the window for all three.
-        let later = try await fixture.sqlite.qualify(with: qualifier, at: fixture.now.adding(days: 8), limit: 100)
+        let later = try await fixture.store.qualify(with: qualifier, at: fixture.now.adding(days: 8), limit: 100)
         #expect(later.exited == 3)
     }
 }

@@ -117,52 +117,16 @@ extension SQLiteStore {
                 throw StoreError.notFound("email send \(sendId)")
             }
             let send = Self.emailSend(row)
-            var nextAttempt = send.nextAttemptAt
-            var messageId: String? = send.messageId
-            var error: String?
-            var sentAt: Timestamp?
-            var event: (String, [String: JSONValue])
-            var properties: [String: JSONValue] = ["email": .string(send.template), "send_id": .int(send.id)]
-            if let workflow = send.workflow { properties["workflow"] = .string(workflow) }
-            switch outcome {
-            case .sent(let id, let reply):
-                messageId = id
-                sentAt = now
-                properties["message_id"] = .string(id)
-                properties["reply"] = .string(reply)
-                event = ("Email Sent", properties)
-            case .deferred(let until, let reason):
-                nextAttempt = until
-                error = reason
-                properties["until"] = .string(until.iso8601)
-                properties["reason"] = .string(reason)
-                event = ("Email Deferred", properties)
-            case .retry(let until, let message):
-                nextAttempt = until
-                error = message
-                properties["until"] = .string(until.iso8601)
-                properties["error"] = .string(message)
-                event = ("Email Delivery Delayed", properties)
-            case .failed(let message):
-                error = message
-                properties["error"] = .string(message)
-                event = ("Email Failed", properties)
-            case .skipped(let code, let reason):
-                error = reason
-                properties["reason"] = .string(code)
-                properties["detail"] = .string(reason)
-                event = ("Email Skipped", properties)
-            case .refused(let reason):
-                error = reason
-                properties["reason"] = .string(reason)
-                event = ("Email Refused", properties)
-            }
+            let change = SendOutcomeChange(send: send, outcome: outcome, at: now)
             try db.execute(
                 sql: "UPDATE email_sends SET status = ?, next_attempt_at = ?, message_id = ?, last_error = ?, sent_at = ? WHERE id = ?",
-                arguments: [outcome.status.rawValue, nextAttempt.millisecondsSinceEpoch, messageId, error, sentAt?.millisecondsSinceEpoch, sendId])
+                arguments: [
+                    outcome.status.rawValue, change.nextAttempt.millisecondsSinceEpoch, change.messageId, change.error, change.sentAt?.millisecondsSinceEpoch,
+                    sendId,
+                ])
             let writer = try IngestWriter(db: db)
             try writer.appendEvent(
-                TrackingMessage(type: .track, messageId: "email-\(sendId)-\(send.attempts)-\(outcome.status.rawValue)", name: event.0, properties: event.1),
+                TrackingMessage(type: .track, messageId: "email-\(sendId)-\(send.attempts)-\(outcome.status.rawValue)", name: change.event, properties: change.properties),
                 contactId: send.contactId, source: "email", timestamp: now, receivedAt: now)
         }
     }

@@ -298,12 +298,16 @@ struct FactsLoader {
         self.needs = needs
         self.segmentNames = segmentNames
         self.memo = snapshot ? ColleagueMemo() : nil
-        // Only the events the rules name, and properties only where a rule filters on them: the
-        // same statement for every contact of the pass, prepared once.
+        eventsSQL = Self.eventsSQL(needs)
+    }
+
+    /// Only the events the rules name, and properties only where a rule filters on them: the
+    /// same statement for every contact of the pass, prepared once. Parameters: contact, since.
+    static func eventsSQL(_ needs: FactNeeds) -> String {
         func list(_ names: Set<String>) -> String {
             names.isEmpty ? "NULL" : names.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
         }
-        eventsSQL = """
+        return """
             SELECT \(SQLiteStore.ruleNameSQL), timestamp, CASE WHEN \(SQLiteStore.ruleNameSQL) IN (\(list(needs.filteredEventNames))) THEN properties END
             FROM events WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND \(SQLiteStore.ruleNameSQL) IN (\(list(needs.eventNames)))
             """
