@@ -46,7 +46,7 @@ struct MailFixture {
         await server.services.mail.configure(setup, transport: transport)
     }
 
-    var store: SQLiteStore { server.store }
+    var store: any Store { server.store }
     var clock: ManualClock { server.clock }
 
     /// A consented contact (form checkbox), optionally in a time zone.

@@ -15,7 +15,7 @@ import TrellisStore
     /// Captured in March: A (google; MQL 3 days later, SQL, opportunity 10,000, won 12,000),
     /// B (google; MQL after 1 day), C (linkedin; nothing yet). February: D (google; MQL).
     /// April: E (outside both periods).
-    func seed(_ store: SQLiteStore) async throws -> [String: Int64] {
+    func seed(_ store: any Store) async throws -> [String: Int64] {
         var ids: [String: Int64] = [:]
         for (name, captured, source) in [("A", "2026-03-02T10:00:00Z", "google"), ("B", "2026-03-03T10:00:00Z", "google"), ("C", "2026-03-10T10:00:00Z", "linkedin"),
                                          ("D", "2026-02-10T10:00:00Z", "google"), ("E", "2026-04-02T10:00:00Z", "google")] {

@@ -30,7 +30,7 @@ struct SalesFixture {
     }
 
     var sales: SalesService { mail.server.services.sales }
-    var store: SQLiteStore { mail.store }
+    var store: any Store { mail.store }
     var clock: ManualClock { mail.clock }
 
     /// A lead in a country that reaches MQL.

@@ -8,10 +8,36 @@ import TrellisCore
 import TrellisServer
 import TrellisStore
 
-/// A server over a fresh SQLite store and a manual clock, with one key of each role.
+/// Which store the server suites run on: SQLite, or PostgreSQL when `TRELLIS_TEST_STORE=postgres`
+/// (scripts/test runs them a second time so, against the server `TRELLIS_TEST_POSTGRES_URL` names;
+/// each fixture gets a database of its own there).
+enum TestStore {
+    static var usesPostgres: Bool { ProcessInfo.processInfo.environment["TRELLIS_TEST_STORE"] == "postgres" }
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["TRELLIS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    static let admin: PostgresStore? = postgresURL.flatMap { try? PostgresStore.open(url: $0) }
+
+    /// A fresh, migrated store: a SQLite file in `directory`, or a new PostgreSQL database.
+    static func make(in directory: URL) async throws -> any Store {
+        guard usesPostgres else {
+            let store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
+            try await store.migrate()
+            return store
+        }
+        guard let admin, let url = postgresURL, let slash = url.lastIndex(of: "/") else {
+            throw StoreError.unsupportedURL("TRELLIS_TEST_STORE=postgres needs TRELLIS_TEST_POSTGRES_URL")
+        }
+        let name = "s_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        try await admin.createDatabase(name)
+        let store = try PostgresStore.open(url: String(url[..<slash]) + "/" + name)
+        try await store.migrate()
+        return store
+    }
+}
+
+/// A server over a fresh store and a manual clock, with one key of each role.
 final class ServerFixture: Sendable {
     let directory: URL
-    let store: SQLiteStore
+    let store: any Store
     let clock = ManualClock(now: ISO8601.parse("2026-03-02T09:00:00Z")!)
     let services: Services
     let keys: [Role: String]
@@ -24,8 +50,7 @@ final class ServerFixture: Sendable {
     ) async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteStore(path: directory.appendingPathComponent("test.db").path)
-        try await store.migrate()
+        store = try await TestStore.make(in: directory)
         services = Services(store: store, clock: clock, rateLimits: rateLimits, trustedProxies: trustedProxies)
         var keys: [Role: String] = [:]
         for role in Role.allCases {
@@ -34,7 +59,10 @@ final class ServerFixture: Sendable {
         self.keys = keys
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+        if let postgres = store as? PostgresStore { Task { await postgres.close() } }
+    }
 
     var app: some ApplicationProtocol { Application(router: buildRouter(services: services)) }
 

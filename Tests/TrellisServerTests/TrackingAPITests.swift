@@ -132,7 +132,7 @@ import TrellisStore
             }
         }
         #expect(try await fixture.store.eventCount() == 1)
-        #expect(try await fixture.store.integrityCheck() == "ok")
+        if let sqlite = fixture.store as? SQLiteStore { #expect(try await sqlite.integrityCheck() == "ok") }
         let contact = try #require(try await fixture.store.contacts(ContactQuery(userId: "u")).first)
         #expect(try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 5).map(\.name) == ["Before"])
     }

@@ -74,6 +74,15 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// Creates an empty database on this server (for tests and set-up scripts). `name` must be a
+    /// plain identifier: letters, digits and underscores.
+    public func createDatabase(_ name: String) async throws {
+        guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw StoreError.conflict("'\(name)' is not a plain database name")
+        }
+        try await executeOutsideTransaction("CREATE DATABASE \(name)")
+    }
+
     /// Stops the connection pool.
     public func close() async {
         running.cancel()
@@ -373,3 +382,4 @@ struct PostgresURL {
         return String(url[..<colon]) + ":***" + String(url[at...])
     }
 }
+extension PostgresStore: Store {}

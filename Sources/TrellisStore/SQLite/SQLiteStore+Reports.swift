@@ -79,36 +79,40 @@ extension SQLiteStore {
     public func funnelGroups(capturedFrom from: Timestamp, to: Timestamp, by dimension: FunnelReport.Dimension) async throws -> [Int64: [String]] {
         guard dimension.isGrouping else { return [:] }
         return try await pool.read { db in
-            let sql: String
-            switch dimension {
-            case .workflow:
-                sql = """
-                    SELECT DISTINCT f.contact_id, r.workflow FROM funnel_contacts f JOIN workflow_runs r ON r.contact_id = f.contact_id
-                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
-                    """
-            case .variant:
-                sql = """
-                    SELECT DISTINCT f.contact_id, r.workflow || ': ' || coalesce(r.variant, 'holdout') FROM funnel_contacts f
-                    JOIN workflow_runs r ON r.contact_id = f.contact_id AND (r.variant IS NOT NULL OR r.finish_reason = 'holdout')
-                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
-                    """
-            case .step:
-                sql = """
-                    SELECT DISTINCT f.contact_id, a.workflow || ': ' || a.step FROM funnel_contacts f
-                    JOIN workflow_actions a ON a.contact_id = f.contact_id AND a.kind IN ('send', 'handoff', 'update', 'enroll')
-                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
-                    """
-            default:
-                sql = """
-                    SELECT f.contact_id, s.name FROM funnel_contacts f JOIN segment_members m ON m.contact_id = f.contact_id JOIN segments s ON s.id = m.segment_id
-                    WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
-                    """
-            }
+            let sql = Self.funnelGroupsSQL(dimension)
             var groups: [Int64: [String]] = [:]
             for row in try Row.fetchAll(db, sql: sql, arguments: [from.millisecondsSinceEpoch, to.millisecondsSinceEpoch]) {
                 groups[row[0], default: []].append(row[1])
             }
             return groups
+        }
+    }
+
+    /// Each lead of a capture period with its groups under `dimension` (parameters: from, to).
+    static func funnelGroupsSQL(_ dimension: FunnelReport.Dimension) -> String {
+        switch dimension {
+        case .workflow:
+            return """
+                SELECT DISTINCT f.contact_id, r.workflow FROM funnel_contacts f JOIN workflow_runs r ON r.contact_id = f.contact_id
+                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                """
+        case .variant:
+            return """
+                SELECT DISTINCT f.contact_id, r.workflow || ': ' || coalesce(r.variant, 'holdout') FROM funnel_contacts f
+                JOIN workflow_runs r ON r.contact_id = f.contact_id AND (r.variant IS NOT NULL OR r.finish_reason = 'holdout')
+                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                """
+        case .step:
+            return """
+                SELECT DISTINCT f.contact_id, a.workflow || ': ' || a.step FROM funnel_contacts f
+                JOIN workflow_actions a ON a.contact_id = f.contact_id AND a.kind IN ('send', 'handoff', 'update', 'enroll')
+                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                """
+        default:
+            return """
+                SELECT f.contact_id, s.name FROM funnel_contacts f JOIN segment_members m ON m.contact_id = f.contact_id JOIN segments s ON s.id = m.segment_id
+                WHERE f.captured_at >= ? AND f.captured_at < ? ORDER BY 1, 2
+                """
         }
     }
 
