@@ -49,6 +49,9 @@ public struct WorkflowReport: Sendable, Equatable {
     public var more = false
     /// When each event that enrolled a contact was received: the event-to-entry lag.
     public var entryReceivedAt: [Timestamp] = []
+    /// The pass took no step: the workflows it was given are not the stored ones (see
+    /// ``WorkflowSet/fingerprint``); reload them and run again.
+    public var staleWorkflows = false
 
     public init() {}
 }

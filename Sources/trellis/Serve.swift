@@ -11,7 +11,7 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the HTTP server (tracking API, management API, forms).")
 
     @Option(help: "The operators' configuration (YAML): sender, SMTP, DKIM, content, caps, quiet hours, … (see docs/email.md).") var config: String?
-    @Option(name: .long, help: "The store: a SQLite file path or sqlite:///path/to/file.db (default trellis.db, or db in the config).") var db: String?
+    @Option(name: .long, help: "The store: a SQLite file path, sqlite:///path/to/file.db or postgres://user:password@host:port/database (default trellis.db, or db in the config).") var db: String?
     @Option(help: "The address to listen on (default 127.0.0.1).") var host: String?
     @Option(help: "The port to listen on, 0 picks a free one (default 8080).") var port: Int?
     @Option(help: "A folder of form definitions (*.yaml) to load at start.") var forms: String?
@@ -19,6 +19,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A scoring model (YAML) to put in force at start.") var scoring: String?
     @Option(help: "A folder of workflow files (*.yaml) to publish at start (a changed file becomes a new version).") var workflows: String?
     @Option(help: "The sales file: teams, owners, SLA and CRM webhook (see docs/sales.md).") var sales: String?
+    @Flag(help: "Serve the API only: leave sending, handoffs, qualification and workflows to `trellis work` processes (PostgreSQL).")
+    var apiOnly = false
 
     func run() async throws {
         let settings = try loadSettings(config)
@@ -39,14 +41,10 @@ struct Serve: AsyncParsableCommand {
         // A page may show reports up to 15 minutes old while newer ones are computed behind it.
         let services = Services(store: opened, clock: clock, rateLimits: settings.rateLimits, trustedProxies: settings.trustedProxies, reportMaxAge: 15 * 60_000)
         services.reportCosts = settings.reportCosts
-        let sending = try await MailStarting.start(settings, configFile: config, services: services, defaultBaseURL: "http://\(host):\(port)")
-        defer { sending?.cancel() }
-        let selling = try await SalesStarting.start(file: sales ?? settings.sales, services: services)
-        defer { selling?.cancel() }
-        let qualifying = try await RuleLoading.startQualifying(services)
-        defer { qualifying.cancel() }
-        let rolling = ReportRollup.follow(services)
-        defer { rolling.cancel() }
+        let background = try await BackgroundWork.start(
+            settings: settings, configFile: config, services: services, sales: sales ?? settings.sales, defaultBaseURL: "http://\(host):\(port)",
+            stages: !apiOnly)
+        defer { background.cancel() }
         let watching = workflowFolders.isEmpty ? nil : Task { await WorkflowWatcher(folders: workflowFolders, templates: settings.content, services: services).run() }
         defer { watching?.cancel() }
         let app = buildApplication(services: services, configuration: .init(host: host, port: port)) { port in
@@ -54,6 +52,41 @@ struct Serve: AsyncParsableCommand {
             fflush(nil)
         }
         try await app.runService()
+    }
+}
+
+/// The stages that run behind the API: sending, handoffs, qualification, workflows and the
+/// report rollup. `trellis serve` runs them beside the HTTP server, `trellis work` on their own.
+struct BackgroundWork {
+    var tasks: [Task<Void, Never>]
+
+    /// `stages: false` (an API-only server) still sets up the email channel and the rules, which
+    /// the API uses (unsubscribe links, previews, explanations), and starts nothing that runs.
+    static func start(
+        settings: TrellisConfig, configFile: String?, services: Services, sales: String?, defaultBaseURL: String, stages: Bool = true
+    ) async throws -> BackgroundWork {
+        var tasks: [Task<Void, Never>] = []
+        if stages {
+            if let sending = try await MailStarting.start(settings, configFile: configFile, services: services, defaultBaseURL: defaultBaseURL) {
+                tasks.append(sending)
+            }
+            if let selling = try await SalesStarting.start(file: sales, services: services) { tasks.append(selling) }
+            tasks.append(try await RuleLoading.startQualifying(services))
+            tasks.append(ReportRollup.follow(services))
+        } else {
+            var quiet = settings
+            quiet.smtp = nil
+            _ = try await MailStarting.start(quiet, configFile: configFile, services: services, defaultBaseURL: defaultBaseURL)
+            _ = try await SalesStarting.start(file: sales, services: services, run: false)
+            try await services.qualify.reload()
+            try await services.workflows.reload()
+        }
+        if services.store is PostgresStore { tasks.append(RuleLoading.followRuleChanges(services)) }
+        return BackgroundWork(tasks: tasks)
+    }
+
+    func cancel() {
+        for task in tasks { task.cancel() }
     }
 }
 
@@ -155,6 +188,23 @@ enum RuleLoading {
     }
 }
 
+extension RuleLoading {
+    /// How often a process re-reads segments, the scoring model and workflows that another
+    /// process (an API server, a console user) may have changed: on PostgreSQL, where several
+    /// processes share the store. A process reloads at once after its own changes.
+    static let ruleRefreshSeconds = 10
+
+    static func followRuleChanges(_ services: Services) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(ruleRefreshSeconds))
+                try? await services.qualify.reload()
+                try? await services.workflows.reload()
+            }
+        }
+    }
+}
+
 enum FormLoading {
     static func load(directory: String, into store: any Store, at now: Timestamp) async throws {
         do {
@@ -169,7 +219,8 @@ enum FormLoading {
 
 enum SalesStarting {
     /// Loads the sales file and starts handing leads over; owners' alerts go through the mail transport.
-    static func start(file: String?, services: Services) async throws -> Task<Void, Never>? {
+    /// `run: false` configures sales for the API (feedback, the queue) and starts nothing.
+    static func start(file: String?, services: Services, run: Bool = true) async throws -> Task<Void, Never>? {
         guard let file else { return nil }
         let setup: SalesSetup
         do {
@@ -182,6 +233,7 @@ enum SalesStarting {
         if let transport = await services.mail.transport, let sender = mail.sender { alerts = (transport, sender, mail.dkim) }
         let qualify = services.qualify
         await services.sales.configure(setup, signer: mail.signer, baseURL: mail.baseURL, alerts: alerts, scorer: { await qualify.qualifier.scorer })
+        guard run else { return nil }
         // One pass before the server listens: on a new store it marks where stage changes start
         // to count, so nothing that arrives after the start is missed.
         try await services.sales.drain()

@@ -5,20 +5,30 @@ import TrellisStore
 
 extension StoreOptions {
     /// Opens and migrates the store, turning failures into a message for the terminal.
-    func openStore() async throws -> SQLiteStore { try await openTrellisStore(path: db) }
+    func openStore() async throws -> any Store { try await openTrellisStore(path: db) }
 }
 
-/// Opens and migrates the store at `db`, turning failures into a message for the terminal.
-func openTrellisStore(path db: String) async throws -> SQLiteStore {
-    if db.hasPrefix("postgres://") || db.hasPrefix("postgresql://") {
-        throw ValidationError("PostgreSQL stores are not available in this version; use a SQLite path (--db trellis.db)")
-    }
+/// Opens and migrates the store `db` names (a SQLite path or URL, or a `postgres://` URL),
+/// turning failures into a message for the terminal.
+func openTrellisStore(path db: String) async throws -> any Store {
     do {
+        if PostgresStore.handles(url: db) {
+            let store = try PostgresStore.open(url: db)
+            do {
+                try await store.migrate()
+            } catch {
+                await store.close()
+                throw CommandFailure("cannot open the PostgreSQL store at \(PostgresURL.redact(db)): \(error)")
+            }
+            return store
+        }
         let store = try SQLiteStore.open(url: db)
         try await store.migrate()
         return store
     } catch let error as StoreError {
         throw CommandFailure(error.description)
+    } catch let error as CommandFailure {
+        throw error
     } catch {
         throw CommandFailure("cannot open the store at '\(db)': \(error)")
     }

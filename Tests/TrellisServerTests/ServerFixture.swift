@@ -14,7 +14,7 @@ import TrellisStore
 enum TestStore {
     static var usesPostgres: Bool { ProcessInfo.processInfo.environment["TRELLIS_TEST_STORE"] == "postgres" }
     static var postgresURL: String? { ProcessInfo.processInfo.environment["TRELLIS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
-    static let admin: PostgresStore? = postgresURL.flatMap { try? PostgresStore.open(url: $0) }
+    static let admin: PostgresStore? = postgresURL.flatMap { try? PostgresStore.open(url: $0, leaseTimeout: .seconds(300)) }
 
     /// A fresh, migrated store: a SQLite file in `directory`, or a new PostgreSQL database.
     static func make(in directory: URL) async throws -> any Store {
@@ -28,7 +28,7 @@ enum TestStore {
         }
         let name = "s_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin.createDatabase(name)
-        let store = try PostgresStore.open(url: String(url[..<slash]) + "/" + name)
+        let store = try PostgresStore.open(url: String(url[..<slash]) + "/" + name, leaseTimeout: .seconds(60))
         try await store.migrate()
         return store
     }

@@ -27,7 +27,7 @@ extension PostgresStore: TestableStore {}
 
 /// Creates the per-test databases on the PostgreSQL server the tests were given.
 enum PostgresTestServer {
-    static let admin: PostgresStore? = StoreKind.postgresURL.flatMap { try? PostgresStore.open(url: $0) }
+    static let admin: PostgresStore? = StoreKind.postgresURL.flatMap { try? PostgresStore.open(url: $0, leaseTimeout: .seconds(300)) }
 
     /// A new, empty, migrated database; its URL is the admin URL with the database changed.
     static func freshStore() async throws -> PostgresStore {
@@ -36,7 +36,7 @@ enum PostgresTestServer {
         }
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         try await admin.executeOutsideTransaction("CREATE DATABASE \(name)")
-        let store = try PostgresStore.open(url: String(url[..<slash]) + "/" + name)
+        let store = try PostgresStore.open(url: String(url[..<slash]) + "/" + name, leaseTimeout: .seconds(60))
         try await store.migrate()
         return store
     }

@@ -32,6 +32,15 @@ public struct WorkflowSet: Sendable {
     /// What all their rules read.
     public let needs: FactNeeds
     public let names: [String]
+    /// Which versions, in which statuses, the set was built from: a pass compares it with the
+    /// store's, and a set that is out of date (another process published, paused or uploaded
+    /// since) takes no step, so events are never read past with rules that are gone or missing.
+    public let fingerprint: String
+
+    /// The fingerprint of a set built from these versions.
+    public static func fingerprint(_ versions: [(name: String, version: Int, status: WorkflowStatus)]) -> String {
+        versions.map { "\($0.name)#\($0.version)#\($0.status.rawValue)" }.sorted().joined(separator: "\n")
+    }
 
     public init(_ versions: [Version], zones: any TimeZoneOffsets = UTCOnly()) throws(InputError) {
         var engines: [String: [Int: WorkflowEngine]] = [:]
@@ -53,6 +62,7 @@ public struct WorkflowSet: Sendable {
         self.statuses = statuses
         needs = FactNeeds(rules: rules)
         names = engines.keys.sorted()
+        fingerprint = Self.fingerprint(versions.map { ($0.definition.name, $0.version, $0.status) })
     }
 
     public func engine(_ name: String, version: Int) -> WorkflowEngine? { engines[name]?[version] }

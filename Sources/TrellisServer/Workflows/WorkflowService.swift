@@ -34,6 +34,11 @@ public actor WorkflowService {
         var total = WorkflowReport()
         while true {
             let report = try await store.advanceWorkflows(workflows, at: clock.now(), limit: limit)
+            if report.staleWorkflows {
+                // Another process changed the workflows: take them up and go again.
+                try await reload()
+                continue
+            }
             let finished = clock.now()
             metrics?.workflowsAdvanced(report, entryLagsMilliseconds: report.entryReceivedAt.map { max(0, finished.millisecondsSinceEpoch - $0.millisecondsSinceEpoch) })
             total.events += report.events

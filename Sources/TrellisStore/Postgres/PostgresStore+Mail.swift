@@ -192,8 +192,9 @@ extension PostgresStore: MailStore {
     }
 
     public func setting(_ name: String, orStore make: @Sendable () -> String) async throws -> String {
-        try await write(serialized: false) { session in
-            try await session.execute("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [name, make()])
+        let made = make()
+        return try await write(serialized: false) { session in
+            try await session.execute("INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING", [name, made])
             return try await session.string("SELECT value FROM settings WHERE name = ?", [name]) ?? ""
         }
     }

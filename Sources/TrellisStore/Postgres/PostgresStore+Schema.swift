@@ -405,7 +405,7 @@ extension PostgresStore {
             for migration in Self.migrations where !applied.contains(migration.name) {
                 // One statement a query: the extended protocol postgres-nio speaks takes no more.
                 for statement in Self.statements(migration.sql) {
-                    let rows = try await session.connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                    let rows = try await session.connection.query(PostgresQuery(unsafeSQL: statement), logger: self.logger)
                     for try await _ in rows {}
                 }
                 try await session.execute("INSERT INTO trellis_migrations (name) VALUES (?)", [migration.name])

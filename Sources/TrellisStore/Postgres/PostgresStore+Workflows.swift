@@ -127,6 +127,14 @@ struct PostgresWorkflowPass {
     }
 
     mutating func run(limit: Int) async throws -> WorkflowReport {
+        let stored = try await session.rows("SELECT name, version, status FROM workflow_versions").map {
+            (name: try $0[0] as String, version: try $0[1] as Int, status: WorkflowStatus(rawValue: try $0[2]) ?? .draft)
+        }
+        guard WorkflowSet.fingerprint(stored) == workflows.fingerprint else {
+            report.staleWorkflows = true
+            report.more = true
+            return report
+        }
         let cursor = try await session.int64("SELECT last_seq FROM workflow_cursor WHERE id = 1") ?? 0
         let rows = try await session.rows(
             "SELECT seq, contact_id, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",

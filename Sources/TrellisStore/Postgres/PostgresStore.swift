@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Logging
 import NIOCore
 import PostgresNIO
@@ -30,7 +31,12 @@ public final class PostgresStore: Sendable {
 
     /// Connects lazily: nothing is opened until the first query. Call ``migrate()`` before use and
     /// ``close()`` when done.
-    public init(configuration: PostgresClient.Configuration, displayURL: String, logger: Logger = Logger(label: "trellis.postgres")) {
+    /// `leaseTimeout`: how long a query waits for a connection before it fails as
+    /// ``StoreError/unavailable(_:)`` (see ``defaultLeaseTimeout``).
+    public init(
+        configuration: PostgresClient.Configuration, displayURL: String, leaseTimeout: Duration = PostgresStore.defaultLeaseTimeout,
+        logger: Logger = Logger(label: "trellis.postgres")
+    ) {
         var configuration = configuration
         // A database that is away (restarting, failing over) makes a query fail within seconds,
         // which the API answers with 503, instead of holding the request until it comes back.
@@ -39,14 +45,16 @@ public final class PostgresStore: Sendable {
         self.client = client
         self.logger = logger
         self.displayURL = displayURL
-        running = Task { await client.run() }
+        self.leaseTimeout = leaseTimeout
+        // Started at once, so the pool runs before the first query asks it for a connection.
+        running = Task.immediate { await client.run() }
     }
 
     /// Opens the store a `--db` argument names: `postgres://user:password@host:port/database`,
     /// with `?sslmode=disable|require` (default `disable`; loopback and private networks).
-    public static func open(url: String) throws -> PostgresStore {
+    public static func open(url: String, leaseTimeout: Duration = PostgresStore.defaultLeaseTimeout) throws -> PostgresStore {
         let parsed = try PostgresURL(url)
-        return PostgresStore(configuration: parsed.configuration, displayURL: parsed.redacted)
+        return PostgresStore(configuration: parsed.configuration, displayURL: parsed.redacted, leaseTimeout: leaseTimeout)
     }
 
     /// Whether a `--db` argument names a PostgreSQL database.
@@ -65,13 +73,7 @@ public final class PostgresStore: Sendable {
     /// Runs one statement on its own, outside any transaction (`CREATE DATABASE`, `VACUUM`); for
     /// tests and maintenance, never with user input.
     func executeOutsideTransaction(_ sql: String) async throws {
-        do {
-            try await client.withConnection { connection in
-                try await PostgresSession(connection: connection, logger: logger).execute(sql)
-            }
-        } catch {
-            throw Self.describe(error)
-        }
+        try await withConnection { session in try await session.execute(sql) }
     }
 
     /// Creates an empty database on this server (for tests and set-up scripts). `name` must be a
@@ -92,37 +94,75 @@ public final class PostgresStore: Sendable {
     // MARK: Transactions
 
     /// Runs `body` in a read-only transaction (one snapshot for all its queries).
-    func read<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         try await transaction(mode: "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
     }
 
     /// Runs `body` in a write transaction. `serialized` (the default) takes the store's write lock
     /// first: the body sees every earlier serialized write committed and no other runs beside it,
     /// which is what the read-decide-write code shared with SQLite assumes.
-    func write<T: Sendable>(serialized: Bool = true, _ body: (PostgresSession) async throws -> T) async throws -> T {
+    func write<T: Sendable>(serialized: Bool = true, _ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         try await transaction(mode: "BEGIN", lock: serialized, body)
     }
 
     /// The advisory lock key of the write lock (any constant; "trellis" in ASCII, cut to 63 bits).
     static let writeLockKey: Int64 = 0x7472_656C_6C69_73
 
-    private func transaction<T: Sendable>(mode: String, lock: Bool, _ body: (PostgresSession) async throws -> T) async throws -> T {
+    private func transaction<T: Sendable>(mode: String, lock: Bool, _ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        try await withConnection { session in
+            try await session.execute(mode)
+            do {
+                if lock { try await session.execute("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))") }
+                let value = try await body(session)
+                try await session.execute("COMMIT")
+                return value
+            } catch {
+                // A broken connection has rolled back already; the pool drops it.
+                _ = try? await session.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// How long a request waits for a connection, by default, before it is refused as
+    /// ``StoreError/unavailable(_:)``: while the server is away the pool retries with growing
+    /// pauses, and a request should get its 503 in seconds, not after the pool gives up (a
+    /// minute). It also bounds the wait behind a pool whose connections are all busy.
+    public static let defaultLeaseTimeout: Duration = .seconds(5)
+    let leaseTimeout: Duration
+
+    /// Runs `body` on a pooled connection; a connection that cannot be had within
+    /// ``leaseTimeout`` is ``StoreError/unavailable(_:)``. Errors become ``describe(_:)``'s.
+    func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        let leased = LeaseFlag()
+        let client = client
+        let logger = logger
+        let leaseTimeout = leaseTimeout
         do {
-            return try await client.withConnection { connection in
-                let session = PostgresSession(connection: connection, logger: logger)
-                try await session.execute(mode)
-                do {
-                    if lock { try await session.execute("SELECT pg_advisory_xact_lock(\(Self.writeLockKey))") }
-                    let value = try await body(session)
-                    try await session.execute("COMMIT")
-                    return value
-                } catch {
-                    // A broken connection has rolled back already; the pool drops it.
-                    _ = try? await session.execute("ROLLBACK")
-                    throw error
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.set()
+                        return try await body(PostgresSession(connection: connection, logger: logger))
+                    }
                 }
+                group.addTask {
+                    try? await Task.sleep(for: leaseTimeout)
+                    if !leased.isSet { throw StoreError.unavailable("no connection to PostgreSQL within \(leaseTimeout)") }
+                    return nil
+                }
+                // The first answer that is not the timer's "leased in time"; a timeout throws, and
+                // leaving the group cancels the lease request.
+                while let result = try await group.next() {
+                    if let value = result {
+                        group.cancelAll()
+                        return value
+                    }
+                }
+                throw StoreError.unavailable("no answer from PostgreSQL")
             }
         } catch {
+            if !leased.isSet, !(error is StoreError) { throw StoreError.unavailable("cannot connect to PostgreSQL: \(error)") }
             throw Self.describe(error)
         }
     }
@@ -146,6 +186,13 @@ public struct PostgresServerError: Error, CustomStringConvertible, Equatable {
     public var detail: String?
 
     public var description: String { "PostgreSQL error \(sqlState): \(message)" + (detail.map { " (\($0))" } ?? "") }
+}
+
+/// Set once a connection was leased; read by the lease timeout.
+final class LeaseFlag: Sendable {
+    private let value = Mutex(false)
+    var isSet: Bool { value.withLock { $0 } }
+    func set() { value.withLock { $0 = true } }
 }
 
 /// One connection inside a transaction, with the few calls the store makes: SQL text with `?`
@@ -348,7 +395,7 @@ extension String: PostgresColumnValue {
 }
 
 /// A `postgres://` URL: `postgres://user[:password]@host[:port]/database[?sslmode=disable|require]`.
-struct PostgresURL {
+public struct PostgresURL {
     var configuration: PostgresClient.Configuration
     /// The URL with its password replaced by `***`.
     var redacted: String
@@ -375,7 +422,7 @@ struct PostgresURL {
     }
 
     /// The URL with any password replaced by `***`.
-    static func redact(_ url: String) -> String {
+    public static func redact(_ url: String) -> String {
         guard let at = url.lastIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else { return url }
         let credentials = url[scheme.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return url }

@@ -129,6 +129,14 @@ struct WorkflowPass {
     }
 
     mutating func run(limit: Int) throws -> WorkflowReport {
+        let stored = try Row.fetchAll(db, sql: "SELECT name, version, status FROM workflow_versions").map {
+            (name: $0[0] as String, version: $0[1] as Int, status: WorkflowStatus(rawValue: $0[2]) ?? .draft)
+        }
+        guard WorkflowSet.fingerprint(stored) == workflows.fingerprint else {
+            report.staleWorkflows = true
+            report.more = true
+            return report
+        }
         let cursor = try Int64.fetchOne(db, sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1") ?? 0
         let rows = try Row.fetchAll(
             db,
