@@ -47,6 +47,12 @@ public actor GroupCommitter {
                 onCommit(group.count, group.reduce(0) { $0 + $1.batch.messages.count })
                 for (entry, outcome) in zip(group, outcomes) { entry.continuation.resume(returning: outcome) }
             } catch {
+                // One batch alone cannot fail a group; but a store that is away or full fails
+                // each of them again: answer them all now instead of one slow retry each.
+                if group.count == 1 || Self.failsEveryBatch(error) {
+                    for entry in group { entry.continuation.resume(throwing: error) }
+                    continue
+                }
                 if group.count == 1 {
                     group[0].continuation.resume(throwing: error)
                     continue
@@ -65,5 +71,12 @@ public actor GroupCommitter {
             }
         }
         writing = false
+    }
+
+    static func failsEveryBatch(_ error: any Error) -> Bool {
+        switch StoreError.classify(error) {
+        case .unavailable?, .storageFull?: true
+        default: false
+        }
     }
 }

@@ -117,8 +117,9 @@ public final class PostgresStore: Sendable {
                 try await session.execute("COMMIT")
                 return value
             } catch {
-                // A broken connection has rolled back already; the pool drops it.
-                _ = try? await session.execute("ROLLBACK")
+                // A broken connection has rolled back already (the server ends the transaction
+                // with the connection); a ROLLBACK on it could wait for an answer that never comes.
+                if !Self.isConnectionLoss(error) { _ = try? await session.execute("ROLLBACK") }
                 throw error
             }
         }
@@ -138,32 +139,44 @@ public final class PostgresStore: Sendable {
         let client = client
         let logger = logger
         let leaseTimeout = leaseTimeout
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        leased.set()
-                        return try await body(PostgresSession(connection: connection, logger: logger))
-                    }
+        let answer = Answer<T>()
+        // The work runs in a task of its own, not a child: a lease request the pool does not
+        // give up at once when cancelled (it waits out its reconnect pauses) must not hold the
+        // request after its timeout. Once refused, a connection that comes later runs nothing.
+        let work = Task {
+            do {
+                let value = try await client.withConnection { connection in
+                    guard leased.lease() else { throw CancellationError() }
+                    return try await body(PostgresSession(connection: connection, logger: logger))
                 }
-                group.addTask {
-                    try? await Task.sleep(for: leaseTimeout)
-                    if !leased.isSet { throw StoreError.unavailable("no connection to PostgreSQL within \(leaseTimeout)") }
-                    return nil
-                }
-                // The first answer that is not the timer's "leased in time"; a timeout throws, and
-                // leaving the group cancels the lease request.
-                while let result = try await group.next() {
-                    if let value = result {
-                        group.cancelAll()
-                        return value
-                    }
-                }
-                throw StoreError.unavailable("no answer from PostgreSQL")
+                answer.resume(.success(value))
+            } catch {
+                answer.resume(.failure(error))
             }
+        }
+        let timer = Task {
+            try? await Task.sleep(for: leaseTimeout)
+            if leased.timeOut() { answer.resume(.failure(StoreError.unavailable("no connection to PostgreSQL within \(leaseTimeout)"))) }
+        }
+        do {
+            let value = try await answer.value()
+            timer.cancel()
+            return value
         } catch {
+            timer.cancel()
+            work.cancel()
             if !leased.isSet, !(error is StoreError) { throw StoreError.unavailable("cannot connect to PostgreSQL: \(error)") }
             throw Self.describe(error)
+        }
+    }
+
+    /// Whether the error means the connection is gone (closed, reset, or ended by the server).
+    static func isConnectionLoss(_ error: any Error) -> Bool {
+        guard let postgres = error as? PSQLError else { return false }
+        switch postgres.code {
+        case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown: return true
+        case .server: return (postgres.serverInfo?[.sqlState] ?? "").hasPrefix("57P") || (postgres.serverInfo?[.sqlState] ?? "").hasPrefix("08")
+        default: return false
         }
     }
 
@@ -188,11 +201,56 @@ public struct PostgresServerError: Error, CustomStringConvertible, Equatable {
     public var description: String { "PostgreSQL error \(sqlState): \(message)" + (detail.map { " (\($0))" } ?? "") }
 }
 
-/// Set once a connection was leased; read by the lease timeout.
+/// The race between a lease and its timeout, decided once: either the connection came in time
+/// (the request runs) or the timeout passed first (the request is refused, and a connection
+/// that arrives later runs nothing).
 final class LeaseFlag: Sendable {
-    private let value = Mutex(false)
-    var isSet: Bool { value.withLock { $0 } }
-    func set() { value.withLock { $0 = true } }
+    private enum State { case waiting, leased, timedOut }
+    private let state = Mutex(State.waiting)
+
+    var isSet: Bool { state.withLock { $0 == .leased } }
+
+    /// True when the lease won: the body may run.
+    func lease() -> Bool {
+        state.withLock { state in
+            if state == .waiting { state = .leased }
+            return state == .leased
+        }
+    }
+
+    /// True when the timeout won: the request is refused.
+    func timeOut() -> Bool {
+        state.withLock { state in
+            if state == .waiting { state = .timedOut }
+            return state == .timedOut
+        }
+    }
+}
+
+/// A result that the first of several tasks delivers; later ones are dropped.
+final class Answer<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
+
+    func resume(_ result: Result<T, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
+        }
+    }
 }
 
 /// One connection inside a transaction, with the few calls the store makes: SQL text with `?`
