@@ -49,6 +49,42 @@ import TrellisCore
         #expect(try await fixture.store.contact(id: anonymous)?.id == person)
     }
 
+    /// One batch that creates, links and merges identities and then uses them: each message sees
+    /// what the ones before it did (the PostgreSQL writer reads a batch's identities once and keeps
+    /// them current), and first and last seen span the batch's timestamps.
+    @Test(arguments: StoreKind.available) func aBatchSeesItsOwnLinksAndMerges(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let early = fixture.now.adding(milliseconds: -3_600_000)
+        let late = fixture.now.adding(milliseconds: -60_000)
+        let outcome = try await fixture.ingest([
+            track("p1", anon: "a1", at: early.adding(milliseconds: 600_000)),
+            track("p2", anon: "a1", at: early),
+            identify("i0", user: "u1", traits: ["plan": "free"]),
+            track("p3", user: "u1"),
+            identify("i1", user: "u1", anon: "a1", traits: [:]),
+            track("p4", anon: "a1"),
+            track("p5", user: "u1", at: late),
+            track("p6", user: "u2", anon: "a1"),
+        ])
+        let ids = outcome.contactIds.map { try! #require($0) }
+        let anonymous = ids[0], person = ids[2], other = ids[7]
+        #expect(anonymous != person)
+        // u2 on a1's browser is someone else: a1 stays with u1.
+        #expect(other != person && other != anonymous)
+        #expect(ids == [anonymous, anonymous, person, person, person, person, person, other])
+        let contact = try #require(try await fixture.store.contact(id: person))
+        #expect(contact.userId == "u1")
+        #expect(contact.firstSeen == early)
+        #expect(contact.lastSeen >= late)
+        #expect(try await fixture.store.contacts(ContactQuery()).count == 2)
+        #expect(try await fixture.store.contact(id: anonymous)?.id == person)
+        let names = try await fixture.store.timeline(contactId: person, before: nil, limit: 50).compactMap(\.name)
+        #expect(names.filter { $0 == "Clicked" }.count == 5)
+        // The next batch starts from what this one stored.
+        let next = try await fixture.ingest([track("p7", anon: "a1"), track("p8", user: "u2")])
+        #expect(next.contactIds == [person, other])
+    }
+
     @Test(arguments: StoreKind.available) func aMergedIdCanBeUpdatedAndDeleted(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         let anonymous = try #require(try await fixture.ingest([track("p1", anon: "a1")]).contactIds[0])

@@ -136,6 +136,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -215,6 +218,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -294,6 +300,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -373,6 +382,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -452,6 +464,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -531,6 +546,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -610,6 +628,9 @@ enum OpenAPIDocument {
           },
           "507": {
             "$ref": "#/components/responses/StorageFull"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -686,6 +707,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -734,6 +758,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -799,6 +826,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -827,6 +857,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -895,6 +928,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -951,6 +987,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1006,6 +1045,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1037,6 +1079,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1099,6 +1144,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1144,6 +1192,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1196,6 +1247,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1221,6 +1275,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1264,6 +1321,9 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/FormNotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1356,6 +1416,9 @@ enum OpenAPIDocument {
           },
           "429": {
             "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1390,6 +1453,9 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/FormNotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1445,6 +1511,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1496,6 +1565,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1558,6 +1630,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "requestBody": {
@@ -1629,6 +1704,9 @@ enum OpenAPIDocument {
           },
           "415": {
             "$ref": "#/components/responses/NotJSON"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "requestBody": {
@@ -1700,6 +1778,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -1745,6 +1826,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "requestBody": {
@@ -1799,6 +1883,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1863,6 +1950,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1911,6 +2001,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -1966,6 +2059,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2007,6 +2103,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -2049,6 +2148,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "requestBody": {
@@ -2106,6 +2208,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -2148,6 +2253,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         },
         "requestBody": {
@@ -2229,6 +2337,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2281,6 +2392,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2333,6 +2447,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2385,6 +2502,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2444,6 +2564,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2512,7 +2635,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Forbidden"
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -2574,7 +2697,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Forbidden"
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -2678,7 +2801,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Forbidden"
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -2778,7 +2901,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Forbidden"
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -2845,6 +2968,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2887,6 +3013,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -2958,6 +3087,9 @@ enum OpenAPIDocument {
           },
           "400": {
             "$ref": "#/components/responses/BadParameter"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -3022,6 +3154,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3066,6 +3201,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3132,6 +3270,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3175,7 +3316,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -3250,7 +3391,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -3345,7 +3486,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -3400,7 +3541,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -3452,7 +3593,7 @@ enum OpenAPIDocument {
             }
           },
           "503": {
-            "description": "Email is not set up (no --config) or no SMTP server is configured",
+            "description": "Email is not set up (no --config) or no SMTP server is configured; or the database cannot be reached (code unavailable; retry later)",
             "content": {
               "application/json": {
                 "schema": {
@@ -3538,6 +3679,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3593,6 +3737,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3679,6 +3826,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3739,6 +3889,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3835,6 +3988,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3895,6 +4051,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -3960,6 +4119,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       },
@@ -4044,6 +4206,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4173,6 +4338,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4358,6 +4526,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4566,6 +4737,9 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4647,6 +4821,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4719,6 +4896,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4806,6 +4986,9 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/ContactNotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -4886,6 +5069,9 @@ enum OpenAPIDocument {
           },
           "404": {
             "$ref": "#/components/responses/ContactNotFound"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -5006,6 +5192,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -5084,6 +5273,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -5138,6 +5330,9 @@ enum OpenAPIDocument {
           },
           "403": {
             "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
           }
         }
       }
@@ -7340,6 +7535,16 @@ enum OpenAPIDocument {
       },
       "StorageFull": {
         "description": "The server's disk is full: nothing of the request was stored; retry later",
+        "content": {
+          "application/json": {
+            "schema": {
+              "$ref": "#/components/schemas/Error"
+            }
+          }
+        }
+      },
+      "Unavailable": {
+        "description": "The database cannot be reached (PostgreSQL restarting, or no connection free within the lease timeout, 5 s by default): nothing of the request was done; retry later",
         "content": {
           "application/json": {
             "schema": {

@@ -2,14 +2,21 @@ import TrellisCore
 
 extension PostgresStore: ContactStore {
     public func contact(id: Int64) async throws -> Contact? {
-        try await read { session in try await Self.contact(session, id: id) }
+        try await statement { session in try await Self.contact(session, id: id) }
     }
 
     /// Follows merges: the id of a contact that was folded into another answers with the survivor.
+    /// One statement (the merge, the row and its anonymous ids), so it needs no transaction.
     static func contact(_ session: PostgresSession, id: Int64) async throws -> Contact? {
-        let resolved = try await survivor(session, of: id)
-        guard let row = try await ContactRow.fetch(session, id: resolved) else { return nil }
-        return row.contact(anonymousIds: try await anonymousIds(session, contactId: resolved))
+        guard
+            let row = try await session.row(
+                """
+                SELECT \(ContactRow.columns),
+                    ARRAY(SELECT value FROM identities i WHERE i.contact_id = c.id AND i.kind = 'anon' ORDER BY i.created_at, i.value)
+                FROM contacts c WHERE c.id = coalesce((SELECT survivor_id FROM contact_merges WHERE absorbed_id = ?1), ?1)
+                """, [id])
+        else { return nil }
+        return try ContactRow(row: row).contact(anonymousIds: try row[10])
     }
 
     /// The id a contact answers to now: itself, or the contact it was merged into.
@@ -159,7 +166,7 @@ extension PostgresStore: ContactStore {
     }
 
     public func account(id: Int64) async throws -> Account? {
-        try await read { session in
+        try await statement { session in
             guard let row = try await session.row("SELECT id, group_id, name, traits, created_at, updated_at FROM accounts WHERE id = ?", [id]) else {
                 return nil
             }
@@ -229,7 +236,7 @@ extension PostgresStore: ContactStore {
     }
 
     public func form(key: String) async throws -> FormDefinition? {
-        try await read { session in
+        try await statement { session in
             try await session.string("SELECT definition FROM forms WHERE key = ?", [key]).map(SQLiteStore.form(text:))
         }
     }

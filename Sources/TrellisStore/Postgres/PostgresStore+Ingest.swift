@@ -16,13 +16,26 @@ extension PostgresStore {
 }
 
 /// ``IngestWriter``'s rules on PostgreSQL: dedupe, resolve identity, update the profile, append to
-/// the event log. Events are buffered and written many rows to a statement (a round trip per
-/// event was most of a batch's time), and flushed before anything that reads or moves them.
+/// the event log. A round trip costs more than the work of most messages, so the writer saves
+/// them: events are buffered and written many rows to a statement; the identities a batch names
+/// are read in one query at its start and kept up to date as the batch links and merges; and a
+/// known visitor's last-seen time is collected and written with the events. Both buffers are
+/// flushed before anything that reads or moves what they hold (merges, the end of the batch).
 struct PostgresIngestWriter {
     let session: PostgresSession
     private var pending: [PendingEvent] = []
     /// Rows per INSERT: 14 parameters each, well under PostgreSQL's 65,535.
     static let rowsPerInsert = 500
+
+    struct IdentityKey: Hashable {
+        var kind: String
+        var value: String
+    }
+    /// What the identities table holds for each key in `coveredIdentities` (no entry: no row).
+    private var identities: [IdentityKey: Int64] = [:]
+    private var coveredIdentities: Set<IdentityKey> = []
+    /// Contacts seen by messages that change nothing else: contact → (earliest, latest) timestamp.
+    private var touches: [Int64: (first: Int64, last: Int64)] = [:]
 
     init(session: PostgresSession) {
         self.session = session
@@ -36,6 +49,7 @@ struct PostgresIngestWriter {
         var outcome = IngestOutcome()
         outcome.contactIds.reserveCapacity(batch.messages.count)
         var seen = try await storedMessageIds(source: batch.source, among: batch.messages.map(\.message.messageId))
+        try await loadIdentities(for: batch.messages)
         for ingest in batch.messages {
             let message = ingest.message
             guard seen.insert(message.messageId).inserted else {
@@ -79,8 +93,31 @@ struct PostgresIngestWriter {
 
     // MARK: Identity
 
+    /// Reads the identities the batch's messages name (user ids, anonymous ids) in one query a
+    /// few hundred keys, so a known visitor's event costs no round trip of its own.
+    mutating func loadIdentities(for messages: [IngestMessage]) async throws {
+        var wanted: [String: Set<String>] = ["user": [], "anon": []]
+        for ingest in messages {
+            if let userId = ingest.message.userId { wanted["user"]!.insert(userId) }
+            if let anonymousId = ingest.message.anonymousId { wanted["anon"]!.insert(anonymousId) }
+        }
+        for (kind, values) in wanted {
+            let values = values.filter { !coveredIdentities.contains(IdentityKey(kind: kind, value: $0)) }.sorted()
+            for start in stride(from: 0, to: values.count, by: 500) {
+                let chunk = Array(values[start..<min(start + 500, values.count)])
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try await session.rows("SELECT value, contact_id FROM identities WHERE kind = ? AND value IN (\(placeholders))", [kind] + chunk) {
+                    identities[IdentityKey(kind: kind, value: try row[0])] = try row[1]
+                }
+                for value in chunk { coveredIdentities.insert(IdentityKey(kind: kind, value: value)) }
+            }
+        }
+    }
+
     func candidate(kind: String, value: String?) async throws -> IdentityCandidate? {
         guard let value else { return nil }
+        let key = IdentityKey(kind: kind, value: value)
+        if coveredIdentities.contains(key), identities[key] == nil { return nil }
         guard
             let row = try await session.row(
                 "SELECT i.contact_id, c.user_id FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE i.kind = ? AND i.value = ?", [kind, value])
@@ -96,6 +133,8 @@ struct PostgresIngestWriter {
 
     func contactId(kind: String, value: String?) async throws -> Int64? {
         guard let value else { return nil }
+        let key = IdentityKey(kind: kind, value: value)
+        if coveredIdentities.contains(key) { return identities[key] }
         return try await session.int64("SELECT contact_id FROM identities WHERE kind = ? AND value = ?", [kind, value])
     }
 
@@ -142,18 +181,22 @@ struct PostgresIngestWriter {
         return contactId
     }
 
-    func link(kind: String, value: String?, to contactId: Int64, at: Timestamp) async throws {
+    mutating func link(kind: String, value: String?, to contactId: Int64, at: Timestamp) async throws {
         guard let value else { return }
+        let key = IdentityKey(kind: kind, value: value)
+        // Known already: the INSERT would do nothing.
+        if coveredIdentities.contains(key), identities[key] != nil { return }
         try await session.execute(
             "INSERT INTO identities (kind, value, contact_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (kind, value) DO NOTHING",
             [kind, value, contactId, at.millisecondsSinceEpoch])
+        if coveredIdentities.contains(key) { identities[key] = contactId }
     }
 
     /// Folds `absorbed` into `survivor` (see ``IngestWriter/merge(_:into:at:source:)``).
     mutating func merge(_ absorbed: Int64, into survivor: Int64, at: Timestamp, source: String) async throws {
-        guard let from = try await ContactRow.fetch(session, id: absorbed), let into = try await ContactRow.fetch(session, id: survivor) else { return }
-        // The absorbed contact's events may still be waiting to be written.
+        // The absorbed contact's events and last-seen time may still be waiting to be written.
         try await flush()
+        guard let from = try await ContactRow.fetch(session, id: absorbed), let into = try await ContactRow.fetch(session, id: survivor) else { return }
         var merged = into
         merged.traits = Traits.fill(into.traits, from: from.traits)
         merged.firstSeen = min(into.firstSeen, from.firstSeen)
@@ -166,6 +209,7 @@ struct PostgresIngestWriter {
         }
         let takeEmail = into.email == nil && from.email != nil
         try await session.execute("UPDATE identities SET contact_id = ? WHERE contact_id = ?", [survivor, absorbed])
+        for (key, contactId) in identities where contactId == absorbed { identities[key] = survivor }
         try await session.execute("UPDATE events SET contact_id = ? WHERE contact_id = ?", [survivor, absorbed])
         try await session.execute("UPDATE consent_records SET contact_id = ? WHERE contact_id = ?", [survivor, absorbed])
         try await session.execute("UPDATE contact_merges SET survivor_id = ? WHERE survivor_id = ?", [survivor, absorbed])
@@ -194,12 +238,12 @@ struct PostgresIngestWriter {
         let message = ingest.message
         let needsProfile = message.type == .identify || message.type == .group || ingest.consent != nil || ingest.stage != nil || ingest.owner != nil
         guard needsProfile, var contact = try await ContactRow.fetch(session, id: contactId) else {
-            // lastSeen has one-minute resolution, as on SQLite.
-            try await session.execute(
-                """
-                UPDATE contacts SET last_seen = greatest(last_seen, ?1), first_seen = least(first_seen, ?1)
-                WHERE id = ?2 AND (last_seen < ?1 - \(IngestWriter.lastSeenResolutionMilliseconds) OR first_seen > ?1)
-                """, [timestamp.millisecondsSinceEpoch, contactId])
+            let time = timestamp.millisecondsSinceEpoch
+            if let touched = touches[contactId] {
+                touches[contactId] = (min(touched.first, time), max(touched.last, time))
+            } else {
+                touches[contactId] = (time, time)
+            }
             return
         }
         let previousStage = contact.stage
@@ -282,9 +326,29 @@ struct PostgresIngestWriter {
     }
 
     mutating func flush() async throws {
-        guard !pending.isEmpty else { return }
-        try await Self.insert(pending, session: session)
-        pending.removeAll(keepingCapacity: true)
+        if !pending.isEmpty {
+            try await Self.insert(pending, session: session)
+            pending.removeAll(keepingCapacity: true)
+        }
+        try await flushTouches()
+    }
+
+    /// Moves the touched contacts' first and last seen times, many contacts to a statement. Last
+    /// seen has one-minute resolution, as on SQLite: a contact seen within the minute is not written.
+    mutating func flushTouches() async throws {
+        guard !touches.isEmpty else { return }
+        let rows = touches.sorted { $0.key < $1.key }
+        touches.removeAll(keepingCapacity: true)
+        for start in stride(from: 0, to: rows.count, by: 1_000) {
+            let chunk = rows[start..<min(start + 1_000, rows.count)]
+            let values = Array(repeating: "(?::bigint, ?::bigint, ?::bigint)", count: chunk.count).joined(separator: ", ")
+            try await session.execute(
+                """
+                UPDATE contacts c SET last_seen = greatest(c.last_seen, v.last), first_seen = least(c.first_seen, v.first)
+                FROM (VALUES \(values)) AS v(id, first, last)
+                WHERE c.id = v.id AND (c.last_seen < v.last - \(IngestWriter.lastSeenResolutionMilliseconds) OR c.first_seen > v.first)
+                """, chunk.flatMap { [$0.key, $0.value.first, $0.value.last] as [any PostgresArgument] })
+        }
     }
 
     static func event(

@@ -74,19 +74,19 @@ extension PostgresStore: MailStore {
     }
 
     public func emailSend(id: Int64) async throws -> EmailSend? {
-        try await read { session in
+        try await statement { session in
             try await session.row("SELECT \(SQLiteStore.sendColumns) FROM email_sends WHERE id = ?", [id]).map(Self.emailSend)
         }
     }
 
     public func emailSend(messageID: String) async throws -> EmailSend? {
-        try await read { session in
+        try await statement { session in
             try await session.row("SELECT \(SQLiteStore.sendColumns) FROM email_sends WHERE message_id = ?", [messageID]).map(Self.emailSend)
         }
     }
 
     public func emailSends(contactId: Int64, limit: Int) async throws -> [EmailSend] {
-        try await read { session in
+        try await statement { session in
             try await session.rows(
                 "SELECT \(SQLiteStore.sendColumns) FROM email_sends WHERE contact_id = ? ORDER BY created_at DESC, id DESC LIMIT ?", [contactId, limit]
             ).map(Self.emailSend)
@@ -94,7 +94,7 @@ extension PostgresStore: MailStore {
     }
 
     public func sentTimes(contactId: Int64, kind: SendKind, since: Timestamp) async throws -> [Timestamp] {
-        try await read { session in
+        try await statement { session in
             try await session.int64s(
                 "SELECT sent_at FROM email_sends WHERE contact_id = ? AND kind = ? AND status = 'sent' AND sent_at > ?",
                 [contactId, kind.rawValue, since.millisecondsSinceEpoch]
@@ -123,7 +123,7 @@ extension PostgresStore: MailStore {
     }
 
     public func emailSendCounts() async throws -> [String: Int] {
-        try await read { session in
+        try await statement { session in
             var counts: [String: Int] = [:]
             for row in try await session.rows("SELECT status, count(*) FROM email_sends GROUP BY status") { counts[try row[0]] = try row[1] }
             return counts
@@ -139,7 +139,7 @@ extension PostgresStore: MailStore {
     }
 
     public func suppression(email: String) async throws -> Suppression? {
-        try await read { session in
+        try await statement { session in
             try await session.row(
                 "SELECT email_lower, reason, detail, created_at FROM suppressions WHERE email_lower IN (?, ?) ORDER BY reason = 'erased' DESC LIMIT 1",
                 [email.lowercased(), ErasedAddress.marker(email)]
@@ -167,7 +167,7 @@ extension PostgresStore: MailStore {
     }
 
     public func suppressions(after: String?, limit: Int) async throws -> [Suppression] {
-        try await read { session in
+        try await statement { session in
             try await session.rows(
                 "SELECT email_lower, reason, detail, created_at FROM suppressions WHERE email_lower > ? ORDER BY email_lower LIMIT ?",
                 [after?.lowercased() ?? "", limit]

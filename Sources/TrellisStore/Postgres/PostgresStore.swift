@@ -79,10 +79,19 @@ public final class PostgresStore: Sendable {
     /// Creates an empty database on this server (for tests and set-up scripts). `name` must be a
     /// plain identifier: letters, digits and underscores.
     public func createDatabase(_ name: String) async throws {
+        try await executeOutsideTransaction("CREATE DATABASE \(try Self.plainName(name))")
+    }
+
+    /// Drops a database on this server, closing its connections first (benchmarks and tests).
+    public func dropDatabase(_ name: String) async throws {
+        try await executeOutsideTransaction("DROP DATABASE IF EXISTS \(try Self.plainName(name)) WITH (FORCE)")
+    }
+
+    static func plainName(_ name: String) throws -> String {
         guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
             throw StoreError.conflict("'\(name)' is not a plain database name")
         }
-        try await executeOutsideTransaction("CREATE DATABASE \(name)")
+        return name
     }
 
     /// Stops the connection pool.
@@ -96,6 +105,14 @@ public final class PostgresStore: Sendable {
     /// Runs `body` in a read-only transaction (one snapshot for all its queries).
     func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
         try await transaction(mode: "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", lock: false, body)
+    }
+
+    /// Runs `body`, which issues **one** statement, outside any transaction: PostgreSQL gives a
+    /// lone statement a snapshot of its own, so the answer is as consistent as ``read(_:)``'s at
+    /// one round trip instead of three (BEGIN and COMMIT are round trips too). For the hot reads
+    /// of the send path and the API; anything that reads twice uses ``read(_:)``.
+    func statement<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async throws -> T {
+        try await withConnection(body)
     }
 
     /// Runs `body` in a write transaction. `serialized` (the default) takes the store's write lock
@@ -452,6 +469,10 @@ extension String: PostgresColumnValue {
     static func read(_ cell: PostgresCell) throws -> String { try cell.decode(String.self) }
 }
 
+extension Array: PostgresColumnValue where Element == String {
+    static func read(_ cell: PostgresCell) throws -> [String] { try cell.decode([String].self) }
+}
+
 /// A `postgres://` URL: `postgres://user[:password]@host[:port]/database[?sslmode=disable|require]`.
 public struct PostgresURL {
     var configuration: PostgresClient.Configuration
@@ -477,6 +498,15 @@ public struct PostgresURL {
             host: host, port: components.port ?? 5432, username: user.removingPercentEncoding ?? user,
             password: components.password.map { $0.removingPercentEncoding ?? $0 }, database: database, tls: tls)
         redacted = Self.redact(url)
+    }
+
+    /// The same server and credentials with another database: `url` with its path replaced.
+    public static func replacingDatabase(in url: String, with name: String) throws -> String {
+        _ = try PostgresURL(url)
+        guard var components = URLComponents(string: url) else { throw StoreError.unsupportedURL(redact(url)) }
+        components.path = "/" + (try PostgresStore.plainName(name))
+        guard let result = components.string else { throw StoreError.unsupportedURL(redact(url)) }
+        return result
     }
 
     /// The URL with any password replaced by `***`.

@@ -11,8 +11,8 @@ import TrellisStore
 /// `trellis bench`: benchmarks that print figures. `ingest` is the default.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print figures: ingest (default), qualify, segments, reports, workflows, mail, routing, webhooks.",
-        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self, BenchReports.self, BenchWorkflows.self, BenchMail.self, BenchRouting.self, BenchWebhooks.self], defaultSubcommand: BenchIngest.self)
+        abstract: "Benchmarks that print figures: ingest (default), qualify, segments, reports, workflows, mail, routing, webhooks, workers.",
+        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self, BenchReports.self, BenchWorkflows.self, BenchMail.self, BenchRouting.self, BenchWebhooks.self, BenchWorkers.self], defaultSubcommand: BenchIngest.self)
 }
 
 struct BenchIngest: AsyncParsableCommand {
@@ -34,22 +34,32 @@ struct BenchIngest: AsyncParsableCommand {
     @Flag(help: "Serve with the example segments, scoring and workflows; send Page Viewed and Trial Started events; report the ingest-to-membership and event-to-entry lags.")
     var rules = false
     @Option(help: "Events per second to offer in total (0: as fast as the server answers).") var rate = 0.0
+    @Option(help: "A PostgreSQL server to run on instead of a SQLite file (postgres://user@host:port/database): a fresh database is created there and dropped after.")
+    var db: String?
 
     func run() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let database = directory + "/bench.db"
-        let store = try SQLiteStore(path: database)
-        try await store.migrate()
+        let scratch: ScratchPostgres?
+        let database: String
+        if let db {
+            let created = try await ScratchPostgres.create(on: db, name: "trellis_bench_ingest")
+            scratch = created
+            database = created.url
+        } else {
+            scratch = nil
+            database = directory + "/bench.db"
+        }
+        let store = try await openTrellisStore(path: database)
         let (key, _) = try await APIKeys.create(in: store, name: "bench", role: .write, source: "bench", at: SystemClock().now())
-        try store.close()
+        try await store.shutdown()
 
         let ruleArguments =
             rules ? ["--segments", "examples/segments", "--scoring", "examples/scoring/default.yaml", "--workflows", "examples/workflows"] : []
         let server = try ServerProcess(database: database, arguments: ruleArguments)
         defer { server.stop() }
-        print("trellis bench: \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
+        print("trellis bench: \(scratch == nil ? "SQLite" : "PostgreSQL"), \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pid = server.process.processIdentifier
         let result = try await drive(port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) })
@@ -57,10 +67,14 @@ struct BenchIngest: AsyncParsableCommand {
         try await group.shutdownGracefully()
         server.stop()
 
-        let check = try SQLiteStore(path: database)
+        let check = try await openTrellisStore(path: database)
         let stored = try await check.eventCount()
-        try check.close()
+        try await check.shutdown()
         report(result, stored: stored)
+        if let scratch {
+            try await scratch.drop()
+            return
+        }
         let baseline = try await SQLiteBaseline.insertEvents(path: directory + "/raw.db", rows: result.events, clock: Self.seconds)
         let rawRate = Double(result.events) / baseline
         print(String(format: "raw SQLite insert of the same %d rows: %.0f rows/s (%.2f s); HTTP ingest is %.0f%% of it", result.events, rawRate, baseline, result.rate / rawRate * 100))
