@@ -159,8 +159,24 @@ struct PostgresIngestWriter {
         }
         let resolution = IdentityResolver.resolve(userId: message.userId, previousId: message.previousId, lookup: lookup)
         let contactId: Int64
+        var createdWithUserId = false
         if let survivor = resolution.survivor {
             contactId = survivor
+        } else if let userId = message.userId {
+            // A new person with a user id: the contact, its user id and its identity in one
+            // statement (no contact holds the id: the lookup above found none, under the lock).
+            contactId = try await session.int64(
+                """
+                WITH created AS (
+                    INSERT INTO contacts (user_id, first_seen, last_seen, created_at, updated_at) VALUES (?1, ?2, ?2, ?3, ?3) RETURNING id),
+                linked AS (
+                    INSERT INTO identities (kind, value, contact_id, created_at) SELECT 'user', ?1, id, ?3 FROM created
+                    ON CONFLICT (kind, value) DO NOTHING)
+                SELECT id FROM created
+                """, [userId, timestamp.millisecondsSinceEpoch, receivedAt.millisecondsSinceEpoch])!
+            let key = IdentityKey(kind: "user", value: userId)
+            if coveredIdentities.contains(key) { identities[key] = contactId }
+            createdWithUserId = true
         } else {
             contactId = try await session.int64(
                 "INSERT INTO contacts (first_seen, last_seen, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id",
@@ -173,7 +189,7 @@ struct PostgresIngestWriter {
         if lookup.byPreviousId == nil {
             try await link(kind: "user", value: message.previousId, to: contactId, at: receivedAt)
         }
-        if let userId = message.userId {
+        if let userId = message.userId, !createdWithUserId {
             try await link(kind: "user", value: userId, to: contactId, at: receivedAt)
             try await session.execute(
                 "UPDATE contacts SET user_id = ?1 WHERE id = ?2 AND (user_id IS NULL OR user_id = ?3::text)", [userId, contactId, message.previousId])

@@ -18,16 +18,29 @@ extension PostgresStore: ReportStore {
                         "UPDATE email_sends SET \(column) = least(coalesce(\(column), ?1), ?1) WHERE id = ?2 AND contact_id = ?3", [at, send, try event[1] as Int64])
                 }
             }
-            for event in events {
+            // Every event's contact gets its row (the first event of a contact in the pass decides
+            // its source), many rows to a statement: a round trip an event, under the write lock,
+            // was most of what held ingest back.
+            var creates: [Int64: (order: Int, row: [any PostgresArgument])] = [:]
+            for (order, event) in events.enumerated() {
                 let contactId: Int64 = try event[1]
-                let name: String? = try event[2]
+                guard creates[contactId] == nil else { continue }
                 let traits = (try? JSONValue(jsonText: try event[8] as String)) ?? [:]
                 var source = traits["source"]?.stringValue ?? traits["lead_source"]?.stringValue
                 if source == nil, let context = try? JSONValue(jsonText: try event[4] as String) { source = context["campaign"]?["source"]?.stringValue }
+                let fallback: String = try event[5]
+                creates[contactId] = (order, [contactId, try event[7] as Int64, source ?? fallback])
+            }
+            let rows = creates.values.sorted { $0.order < $1.order }.map(\.row)
+            for start in stride(from: 0, to: rows.count, by: 1_000) {
+                let chunk = rows[start..<min(start + 1_000, rows.count)]
+                let values = Array(repeating: "(?::bigint, ?::bigint, ?::text)", count: chunk.count).joined(separator: ", ")
                 try await session.execute(
-                    "INSERT INTO funnel_contacts (contact_id, captured_at, source) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                    [contactId, try event[7] as Int64, source ?? (try event[5] as String)])
-                guard let name else { continue }
+                    "INSERT INTO funnel_contacts (contact_id, captured_at, source) VALUES \(values) ON CONFLICT DO NOTHING", chunk.flatMap { $0 })
+            }
+            for event in events {
+                let contactId: Int64 = try event[1]
+                guard let name: String = try event[2] else { continue }
                 let at: Int64 = try event[6]
                 func first(_ column: String) async throws {
                     try await session.execute("UPDATE funnel_contacts SET \(column) = least(coalesce(\(column), ?1), ?1) WHERE contact_id = ?2", [at, contactId])
