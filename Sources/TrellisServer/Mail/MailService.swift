@@ -56,47 +56,47 @@ public actor MailService {
     }
 
     /// Queues workflow sends and tries every send that is due, until none is.
+    ///
+    /// Sends are claimed `limit` at a time (twice the lanes by default), so what a crash leaves
+    /// claimed is small, and a lane that frees up takes the next claimed send at once instead of
+    /// waiting for the rest of its claim: several workers then share the queue evenly to its end.
+    /// One contact's sends go one after another, so each sees the one before it under the
+    /// frequency cap; different contacts go in parallel.
     @discardableResult
     public func drain(limit: Int? = nil) async throws -> Report {
-        // A few rounds of the connections' work at a time, so what a crash leaves claimed is small.
-        let limit = limit ?? concurrency * 4
+        let limit = max(1, limit ?? concurrency * 2)
         var report = Report()
         guard let setup, let transport else { return report }
         report.queued = try await store.queueWorkflowSends(at: clock.now(), limit: 10_000)
         let composer = MailComposer(setup: setup)
-        let store = store, clock = clock, zones = zones, metrics = metrics
-        while true {
-            let now = clock.now()
-            let sends = try await store.claimDueSends(at: now, leaseUntil: now.adding(milliseconds: lease), limit: limit)
-            if sends.isEmpty { break }
-            // One contact's sends go one after another, so each sees the one before it under
-            // the frequency cap; different contacts go in parallel.
-            var byContact: [Int64: [EmailSend]] = [:]
-            for send in sends { byContact[send.contactId, default: []].append(send) }
-            let outcomes = try await withThrowingTaskGroup(of: [String].self, returning: [String].self) { group in
-                var pending = byContact.values.sorted { $0[0].nextAttemptAt < $1[0].nextAttemptAt }[...]
-                var results: [String] = []
-                func start(_ batch: [EmailSend]) {
+        let store = store, clock = clock, zones = zones, lanes = concurrency, lease = lease, metrics = metrics
+        try await withThrowingTaskGroup(of: (contactId: Int64, status: String).self) { group in
+            var waiting: [EmailSend] = []
+            var busy: Set<Int64> = []
+            var running = 0
+            var exhausted = false
+            while true {
+                if !exhausted, waiting.count < lanes {
+                    let now = clock.now()
+                    let claimed = try await store.claimDueSends(at: now, leaseUntil: now.adding(milliseconds: lease), limit: limit)
+                    exhausted = claimed.count < limit
+                    waiting += claimed
+                }
+                while running < lanes, let index = waiting.firstIndex(where: { !busy.contains($0.contactId) }) {
+                    let send = waiting.remove(at: index)
+                    busy.insert(send.contactId)
+                    running += 1
                     group.addTask {
-                        var statuses: [String] = []
-                        for send in batch {
-                            statuses.append(try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones))
-                        }
-                        return statuses
+                        (send.contactId, try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones))
                     }
                 }
-                for _ in 0..<min(concurrency, pending.count) { start(pending.removeFirst()) }
-                while let statuses = try await group.next() {
-                    results += statuses
-                    if let batch = pending.popFirst() { start(batch) }
-                }
-                return results
+                // Nothing in flight means nothing waits either: a waiting send's contact would be free.
+                guard running > 0, let done = try await group.next() else { break }
+                running -= 1
+                busy.remove(done.contactId)
+                report.outcomes[done.status, default: 0] += 1
+                metrics?.emailOutcome(done.status)
             }
-            for status in outcomes {
-                report.outcomes[status, default: 0] += 1
-                metrics?.emailOutcome(status)
-            }
-            if sends.count < limit { break }
         }
         return report
     }

@@ -66,8 +66,9 @@ public actor QualifyService {
 
     /// The serve-mode loop: drain on every notification; a ticker notifies once a second so due
     /// checks are seen. Returns when the task is cancelled.
-    public func run() async {
-        await signal.run(logger: logger, name: "qualify") { try await drain() }
+    /// `spacing`: the least time from one pass's start to the next (see ``PassSignal``).
+    public func run(spacing: Duration = .zero) async {
+        await signal.run(logger: logger, name: "qualify", spacing: spacing) { try await drain() }
     }
 
     /// Starts computing the segment over all contacts; an earlier run for it is superseded.

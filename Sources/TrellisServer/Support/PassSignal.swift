@@ -14,8 +14,12 @@ struct PassSignal: Sendable {
     func notify() { wake.yield() }
 
     /// Runs `pass` on every wake until the task is cancelled; a failed pass is logged and the
-    /// next wake tries again.
-    func run(isolation: isolated (any Actor)? = #isolation, logger: Logger, name: String, _ pass: () async throws -> Void) async {
+    /// next wake tries again. With a `spacing`, passes start at most that often: the commits in
+    /// between wait for one pass (on PostgreSQL a pass holds the store's write lock, and passes
+    /// back to back under load leave ingest waiting for it).
+    func run(
+        isolation: isolated (any Actor)? = #isolation, logger: Logger, name: String, spacing: Duration = .zero, _ pass: () async throws -> Void
+    ) async {
         let ticker = Task { [wake] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
@@ -25,11 +29,13 @@ struct PassSignal: Sendable {
         defer { ticker.cancel() }
         for await _ in wakes {
             if Task.isCancelled { break }
+            let started = ContinuousClock.now
             do {
                 try await pass()
             } catch {
                 logger.error("\(name) pass failed: \(error)")
             }
+            if spacing > .zero { try? await Task.sleep(until: started + spacing, clock: .continuous) }
         }
     }
 }

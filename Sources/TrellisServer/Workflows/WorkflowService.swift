@@ -52,7 +52,8 @@ public actor WorkflowService {
         return total
     }
 
-    public func run() async {
-        await signal.run(logger: logger, name: "workflow") { try await drain() }
+    /// `spacing`: the least time from one pass's start to the next (see ``PassSignal``).
+    public func run(spacing: Duration = .zero) async {
+        await signal.run(logger: logger, name: "workflow", spacing: spacing) { try await drain() }
     }
 }
