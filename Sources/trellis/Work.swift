@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import TrellisCore
 import TrellisServer
 import TrellisStore
@@ -38,37 +39,42 @@ struct Work: AsyncParsableCommand {
 /// Waits for one of the signals (their default action is turned off while waiting).
 enum Signals {
     static func wait(for signals: [Int32]) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let queue = DispatchQueue(label: "trellis.signals")
-            let fired = SignalOnce(continuation)
-            var sources: [any DispatchSourceSignal] = []
-            for number in signals {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler { fired.fire() }
-                source.resume()
-                sources.append(source)
-            }
-            fired.keep(sources)
+        let queue = DispatchQueue(label: "trellis.signals")
+        let fired = SignalOnce()
+        var sources: [any DispatchSourceSignal] = []
+        for number in signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler { fired.fire() }
+            source.resume()
+            sources.append(source)
         }
+        await fired.wait()
+        for source in sources { source.cancel() }
     }
 }
 
-/// Resumes its continuation once, and keeps the signal sources alive until then.
-private final class SignalOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
+/// A one-time event: `wait()` returns once `fire()` was called, before or after it.
+private final class SignalOnce: Sendable {
+    private let state = Mutex<(fired: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
 
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func keep(_ sources: [any DispatchSourceSignal]) { lock.withLock { self.sources = sources } }
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.fired { return true }
+                state.waiter = continuation
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 
     func fire() {
-        let resumed = lock.withLock { () -> CheckedContinuation<Void, Never>? in
-            defer { continuation = nil }
-            return continuation
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.fired = true
+            defer { state.waiter = nil }
+            return state.waiter
         }
-        resumed?.resume()
+        waiter?.resume()
     }
 }

@@ -74,42 +74,62 @@ def create_key(db, role, source="default"):
     return out.strip().splitlines()[-1]
 
 
-class Server:
-    """A `trellis serve` process. start() waits for /health; kill() is SIGKILL."""
+class Process:
+    """A trellis process (`serve`, `work`, …) with its output in a log file; kill() is SIGKILL."""
 
-    def __init__(self, db, port=None, extra=()):
-        self.db, self.port, self.extra = db, port or free_port(), extra
+    def __init__(self, log_path, *args):
+        self.log_path, self.args = log_path, args
         self.process = None
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = None
 
-    def start(self, timeout=30):
-        self.log = open(self.db + ".log", "a")
-        self.process = subprocess.Popen([BIN, "serve", "--db", self.db, "--port", str(self.port), *self.extra],
-                                        stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"trellis serve exited with {self.process.returncode}; see {self.db}.log")
-            try:
-                if requests.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("trellis serve did not become healthy")
+    def start(self):
+        self.log = open(self.log_path, "a")
+        self.process = subprocess.Popen([BIN, *self.args], stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
+        return self
+
+    def alive(self):
+        return self.process is not None and self.process.poll() is None
 
     def kill(self):
         self.process.kill()
         self.process.wait()
 
     def stop(self):
-        if self.process and self.process.poll() is None:
+        if self.alive():
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
+
+
+def wait_healthy(url, process, timeout=30):
+    """Waits until GET /health answers 200; fails early if the process exits."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not process.alive():
+            raise AssertionError(f"trellis exited with {process.process.returncode}; see {process.log_path}")
+        try:
+            if requests.get(url + "/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError(f"the server did not become healthy; see {process.log_path}")
+
+
+class Server(Process):
+    """A `trellis serve` process, its log beside the database. start() waits for /health."""
+
+    def __init__(self, db, port=None, extra=()):
+        self.db, self.port, self.extra = db, port or free_port(), extra
+        self.url = f"http://127.0.0.1:{self.port}"
+        super().__init__(db + ".log", "serve", "--db", db, "--port", str(self.port), *extra)
+
+    def start(self, timeout=30):
+        super().start()
+        wait_healthy(self.url, self, timeout)
+        return self
 
 
 @pytest.fixture

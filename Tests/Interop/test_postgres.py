@@ -12,7 +12,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import BIN, ROOT, guide_workflow, free_port, trellis, wait_for
+from conftest import ROOT, Process, free_port, guide_workflow, trellis, wait_for, wait_healthy
 from test_faults import SlowSink
 
 CLUSTER = os.path.join(ROOT, "scripts", "postgres-cluster")
@@ -64,46 +64,9 @@ def cluster():
     cluster.remove()
 
 
-class Process:
-    """A `trellis serve` or `trellis work` process with its log in the work folder."""
-
-    def __init__(self, workdir, name, *args):
-        self.log_path = os.path.join(workdir, name + ".log")
-        self.args = args
-        self.process = None
-
-    def start(self):
-        self.log = open(self.log_path, "a")
-        self.process = subprocess.Popen([BIN, *self.args], stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT)
-        return self
-
-    def alive(self):
-        return self.process.poll() is None
-
-    def kill(self):
-        self.process.kill()
-        self.process.wait()
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
-def wait_healthy(url, process, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        assert process.alive(), f"the server exited; see {process.log_path}"
-        try:
-            if requests.get(url + "/health", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.05)
-    raise AssertionError("the server did not become healthy")
+def trellis_process(workdir, name, *args):
+    """A trellis process whose log is NAME.log in the work folder."""
+    return Process(os.path.join(workdir, name + ".log"), *args)
 
 
 def test_postgres_restarted_under_load_the_server_answers_503_then_resumes_by_itself(workdir, cluster):
@@ -112,7 +75,7 @@ def test_postgres_restarted_under_load_the_server_answers_503_then_resumes_by_it
     key = trellis("keys", "create", "--db", db, "--role", "write").stdout.strip().splitlines()[-1]
     port = free_port()
     env_limits = {"TRELLIS_RATE_LIMITS_TRACKING": "off"}
-    server = Process(workdir, "serve", "serve", "--db", db, "--port", str(port))
+    server = trellis_process(workdir, "serve", "serve", "--db", db, "--port", str(port))
     os.environ.update(env_limits)
     server.start()
     url = f"http://127.0.0.1:{port}"
@@ -192,8 +155,8 @@ content: {ROOT}/examples/content
 forms: {ROOT}/examples/forms
 rate_limits: {{ forms: off }}
 """)
-    api = Process(workdir, "api", "serve", "--api-only", "--db", db, "--port", str(port), "--config", config).start()
-    workers = [Process(workdir, f"work{n}", "work", "--db", db, "--config", config).start() for n in range(2)]
+    api = trellis_process(workdir, "api", "serve", "--api-only", "--db", db, "--port", str(port), "--config", config).start()
+    workers = [trellis_process(workdir, f"work{n}", "work", "--db", db, "--config", config).start() for n in range(2)]
     url = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {admin}"}
     stats = lambda: requests.get(url + "/api/v1/emails/stats", headers=headers).json()["byStatus"]

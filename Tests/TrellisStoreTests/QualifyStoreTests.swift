@@ -42,6 +42,41 @@ import TrellisCore
         #expect(preview.matching == members.count && preview.sample.count == 3)
     }
 
+    /// A recompute reads, for a whole page of contacts at once on PostgreSQL, what a rule can look
+    /// at besides traits and events: other segments' members, scores and the account's traits. It
+    /// must agree with what incremental qualification decided contact by contact.
+    @Test(arguments: StoreKind.available) func aRecomputeReadsMembershipsScoresAndAccounts(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        _ = try await fixture.store.saveSegment(try segment(#"{"name":"keen","match":{"event":"Pricing Viewed"}}"#), at: fixture.now)
+        let record = try await fixture.store.saveSegment(
+            try segment(
+                #"{"name":"keen-fintech","match":{"all":[{"in_segment":"keen"},{"engagement":{"gte":20}},{"trait":"account.industry","eq":"fintech"}]}}"#),
+            at: fixture.now)
+        try await fixture.store.saveScoringModel(model, at: fixture.now)
+        var messages: [TrackingMessage] = []
+        for user in 0..<12 {
+            let fintech = user % 3 == 0
+            messages.append(identify("i\(user)", user: "u\(user)", traits: ["plan": "pro"]))
+            messages.append(
+                TrackingMessage(
+                    type: .group, messageId: "g\(user)", userId: "u\(user)", groupId: fintech ? "acme" : "initech",
+                    traits: ["industry": .string(fintech ? "fintech" : "retail")]))
+            for visit in 0..<(fintech ? 2 : user % 2) {
+                messages.append(track("v\(user)-\(visit)", user: "u\(user)", event: "Pricing Viewed", at: fixture.now.adding(days: -visit)))
+            }
+        }
+        try await fixture.ingest(messages)
+        let qualifier = try await qualifier(fixture.store, model: model)
+        for _ in 0..<3 { _ = try await fixture.store.qualify(with: qualifier, at: fixture.now, limit: 10_000) }
+        let members = Set(try await fixture.store.segmentMembers(segmentId: record.id, afterContactId: nil, limit: 100).map(\.id))
+        #expect(members.count == 4)  // users 0, 3, 6, 9: in keen, 20 points, at the fintech account
+        let recomputed = try await fixture.store.recompute(segmentId: record.id, with: qualifier, at: fixture.now) { _, _ in }
+        #expect(recomputed.contacts == 12 && recomputed.members == 4)
+        #expect(recomputed.entered == 0 && recomputed.exited == 0)
+        let preview = try await fixture.store.preview(record.definition.match, with: qualifier, at: fixture.now, sampleSize: 10)
+        #expect(Set(preview.sample) == members)
+    }
+
     @Test(arguments: StoreKind.available) func aSecondPassFindsNothingToDoAndScoresAreNotCountedTwice(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         try await fixture.ingest([identify("i", user: "u", traits: [:]), track("p1", user: "u", event: "Pricing Viewed")])

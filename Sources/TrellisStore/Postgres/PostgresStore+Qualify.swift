@@ -243,18 +243,24 @@ extension PostgresStore: QualifyStore {
                 let rows = try await session.rows("SELECT \(ContactRow.columns) FROM contacts WHERE id > ? ORDER BY id LIMIT 1000", [after])
                 guard let last = rows.last else { break }
                 after = try last[0]
-                for row in rows {
-                    let contact = try ContactRow(row: row)
-                    var facts = try await loader.facts(for: contact, at: now, withColleagues: rule.usesAccountAggregate)
-                    if let scorer, let stored = try await session.row(
-                        "SELECT fit, engagement, engagement_at FROM contact_scores WHERE contact_id = ? AND model = ?", [contact.id, scorer.model.name])
+                let contacts = try rows.map(ContactRow.init(row:))
+                let page = try await loader.facts(for: contacts, at: now, withColleagues: rule.usesAccountAggregate)
+                var scores: [Int64: ScoreState] = [:]
+                if let scorer {
+                    for stored in try await session.rows(
+                        "SELECT contact_id, fit, engagement, engagement_at FROM contact_scores WHERE model = ? AND contact_id = ANY(?)",
+                        [scorer.model.name, contacts.map(\.id)])
                     {
                         var state = ScoreState()
-                        state.fit = ["stored": try stored[0]]
-                        state.engagement = try stored[1]
-                        state.engagementAt = (try stored[2] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
-                        facts.scores = scorer.readings(state, at: now)
+                        state.fit = ["stored": try stored[1]]
+                        state.engagement = try stored[2]
+                        state.engagementAt = (try stored[3] as Int64?).map(Timestamp.init(millisecondsSinceEpoch:))
+                        scores[try stored[0]] = state
                     }
+                }
+                for (contact, loaded) in zip(contacts, page) {
+                    var facts = loaded
+                    if let scorer, let state = scores[contact.id] { facts.scores = scorer.readings(state, at: now) }
                     let outcome = evaluator.evaluate(rule, for: facts, at: now)
                     if outcome.matched {
                         result.matched.insert(contact.id)
@@ -496,6 +502,47 @@ struct PostgresFactsLoader {
         self.segmentNames = segmentNames
         memo = snapshot ? FactsLoader.ColleagueMemo() : nil
         eventsSQL = FactsLoader.eventsSQL(needs) + " ORDER BY seq"
+    }
+
+    /// The facts of a page of contacts in a query of each kind for the page, not a few for each
+    /// contact (whole-list scans: segment recomputes and previews). Colleagues, which account
+    /// rules need, are still read contact by contact.
+    func facts(for rows: [ContactRow], at now: Timestamp, withColleagues: Bool) async throws -> [ContactFacts] {
+        if withColleagues, needs.accountRules {
+            var all: [ContactFacts] = []
+            for row in rows { all.append(try await facts(for: row, at: now, withColleagues: true)) }
+            return all
+        }
+        var byId: [Int64: ContactFacts] = [:]
+        for row in rows { byId[row.id] = ContactFacts(contact: row.contact(anonymousIds: [])) }
+        let ids = rows.map(\.id)
+        let accountIds = Array(Set(rows.compactMap(\.accountId))).sorted()
+        if !accountIds.isEmpty {
+            var accounts: [Int64: Account] = [:]
+            for account in try await session.rows(
+                "SELECT id, group_id, name, traits, created_at, updated_at FROM accounts WHERE id = ANY(?)", [accountIds])
+            {
+                accounts[try account[0]] = Account(
+                    id: try account[0], groupId: try account[1], name: try account[2], traits: try JSONValue.column(try account[3], "accounts.traits"),
+                    createdAt: Timestamp(millisecondsSinceEpoch: try account[4]), updatedAt: Timestamp(millisecondsSinceEpoch: try account[5]))
+            }
+            for row in rows { if let accountId = row.accountId { byId[row.id]?.account = accounts[accountId] } }
+        }
+        if !needs.eventNames.isEmpty {
+            let since = needs.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
+            for event in try await session.rows(FactsLoader.eventsSQL(needs, contactIds: true) + " ORDER BY contact_id, seq", [ids, since]) {
+                guard let name: String = try event[1], needs.eventNames.contains(name) else { continue }
+                let properties = needs.filteredEventNames.contains(name) ? try JSONValue.column(try event[3], "events.properties") : [:]
+                byId[try event[0]]?.eventsByName[name, default: []].append(EventFact(timestamp: Timestamp(millisecondsSinceEpoch: try event[2]), properties: properties))
+            }
+        }
+        if needs.memberships {
+            for row in rows { byId[row.id]?.memberships = [] }
+            for member in try await session.rows("SELECT contact_id, segment_id FROM segment_members WHERE contact_id = ANY(?)", [ids]) {
+                if let name = segmentNames[try member[1]] { byId[try member[0]]?.memberships.insert(name) }
+            }
+        }
+        return rows.map { byId[$0.id]! }
     }
 
     func facts(for row: ContactRow, at now: Timestamp, withColleagues: Bool) async throws -> ContactFacts {

@@ -160,20 +160,39 @@ public final class PostgresStore: Sendable {
         // The work runs in a task of its own, not a child: a lease request the pool does not
         // give up at once when cancelled (it waits out its reconnect pauses) must not hold the
         // request after its timeout. Once refused, a connection that comes later runs nothing.
+        // The answer is given as soon as the body ends, not when the pool has taken the
+        // connection back: after a connection was lost mid-transaction, that hand-back could wait
+        // indefinitely, and with it every request behind it (the PostgreSQL restart test hung so).
         let work = Task {
             do {
-                let value = try await client.withConnection { connection in
-                    guard leased.lease() else { throw CancellationError() }
-                    return try await body(PostgresSession(connection: connection, logger: logger))
+                try await client.withConnection { connection in
+                    guard leased.lease(connection) else { throw CancellationError() }
+                    do {
+                        answer.resume(.success(try await body(PostgresSession(connection: connection, logger: logger))))
+                    } catch {
+                        answer.resume(.failure(error))
+                    }
                 }
-                answer.resume(.success(value))
             } catch {
                 answer.resume(.failure(error))
             }
         }
+        // Refuses the request when no connection came in time; then, while the body runs, checks
+        // every lease timeout that its connection is still open: a query on a connection that
+        // closed under it (a PostgreSQL restart) was seen to wait forever.
         let timer = Task {
-            try? await Task.sleep(for: leaseTimeout)
-            if leased.timeOut() { answer.resume(.failure(StoreError.unavailable("no connection to PostgreSQL within \(leaseTimeout)"))) }
+            while !Task.isCancelled {
+                try? await Task.sleep(for: leaseTimeout)
+                if Task.isCancelled { return }
+                if leased.timeOut() {
+                    answer.resume(.failure(StoreError.unavailable("no connection to PostgreSQL within \(leaseTimeout)")))
+                    return
+                }
+                if leased.connectionClosed {
+                    answer.resume(.failure(StoreError.unavailable("the connection to PostgreSQL closed during the transaction")))
+                    return
+                }
+            }
         }
         do {
             let value = try await answer.value()
@@ -222,24 +241,47 @@ public struct PostgresServerError: Error, CustomStringConvertible, Equatable {
 /// (the request runs) or the timeout passed first (the request is refused, and a connection
 /// that arrives later runs nothing).
 final class LeaseFlag: Sendable {
-    private enum State { case waiting, leased, timedOut }
+    private enum State { case waiting, leased(PostgresConnection?), timedOut }
     private let state = Mutex(State.waiting)
 
-    var isSet: Bool { state.withLock { $0 == .leased } }
+    var isSet: Bool {
+        state.withLock {
+            if case .leased = $0 { return true }
+            return false
+        }
+    }
+
+    /// Whether the leased connection has closed (false before a lease).
+    var connectionClosed: Bool {
+        state.withLock {
+            if case .leased(let connection?) = $0 { return connection.isClosed }
+            return false
+        }
+    }
 
     /// True when the lease won: the body may run.
-    func lease() -> Bool {
+    func lease(_ connection: PostgresConnection? = nil) -> Bool {
         state.withLock { state in
-            if state == .waiting { state = .leased }
-            return state == .leased
+            switch state {
+            case .waiting:
+                state = .leased(connection)
+                return true
+            case .leased: return true
+            case .timedOut: return false
+            }
         }
     }
 
     /// True when the timeout won: the request is refused.
     func timeOut() -> Bool {
         state.withLock { state in
-            if state == .waiting { state = .timedOut }
-            return state == .timedOut
+            switch state {
+            case .waiting:
+                state = .timedOut
+                return true
+            case .leased: return false
+            case .timedOut: return true
+            }
         }
     }
 }
@@ -408,6 +450,10 @@ extension String: PostgresArgument {
 
 extension Bool: PostgresArgument {
     func bind(into bindings: inout PostgresBindings) { bindings.append(self ? Int64(1) : Int64(0)) }
+}
+
+extension Array: PostgresArgument where Element == Int64 {
+    func bind(into bindings: inout PostgresBindings) { bindings.append(self) }
 }
 
 extension Optional: PostgresArgument where Wrapped: PostgresArgument {

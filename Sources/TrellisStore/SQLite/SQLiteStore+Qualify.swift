@@ -303,13 +303,18 @@ struct FactsLoader {
 
     /// Only the events the rules name, and properties only where a rule filters on them: the
     /// same statement for every contact of the pass, prepared once. Parameters: contact, since.
-    static func eventsSQL(_ needs: FactNeeds) -> String {
+    /// The events rules need, for the contact bound first (from the time bound second): name,
+    /// timestamp, and properties when a rule filters on them. `contactIds` instead reads a list
+    /// bound as an array (PostgreSQL), with the contact id as the first column.
+    static func eventsSQL(_ needs: FactNeeds, contactIds: Bool = false) -> String {
         func list(_ names: Set<String>) -> String {
             names.isEmpty ? "NULL" : names.sorted().map { "'\($0.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
         }
         return """
-            SELECT \(SQLiteStore.ruleNameSQL), timestamp, CASE WHEN \(SQLiteStore.ruleNameSQL) IN (\(list(needs.filteredEventNames))) THEN properties END
-            FROM events WHERE contact_id = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ? AND \(SQLiteStore.ruleNameSQL) IN (\(list(needs.eventNames)))
+            SELECT \(contactIds ? "contact_id, " : "")\(SQLiteStore.ruleNameSQL), timestamp,
+                CASE WHEN \(SQLiteStore.ruleNameSQL) IN (\(list(needs.filteredEventNames))) THEN properties END
+            FROM events WHERE contact_id \(contactIds ? "= ANY(?)" : "= ?") AND type IN ('track', 'page', 'screen') AND timestamp >= ?
+                AND \(SQLiteStore.ruleNameSQL) IN (\(list(needs.eventNames)))
             """
     }
 
