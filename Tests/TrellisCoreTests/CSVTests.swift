@@ -64,4 +64,33 @@ import Testing
         #expect(row[5] == "Sales Qualified Lead")
         #expect(CSVParser.escape(row[3]) == "\"Acme, Inc.\"")
     }
+
+    /// A job title of `=HYPERLINK(...)` from a public form must not run in the spreadsheet the
+    /// export is opened in; numbers keep their sign; an import of the export gets the text back.
+    @Test func exportDefusesFormulasAndImportRestoresThem() throws {
+        #expect(CSVParser.escape("=HYPERLINK(\"http://x.example\",\"click\")") == "\"'=HYPERLINK(\"\"http://x.example\"\",\"\"click\"\")\"")
+        #expect(CSVParser.escape("@SUM(A1:A2)") == "'@SUM(A1:A2)")
+        #expect(CSVParser.escape("+1 555 0100") == "'+1 555 0100")
+        #expect(CSVParser.escape("-2+3") == "'-2+3")
+        #expect(CSVParser.escape("\tcmd") == "'\tcmd")
+        #expect(CSVParser.escape("-12") == "-12")
+        #expect(CSVParser.escape("+3.5") == "+3.5")
+        #expect(CSVParser.escape("Ada") == "Ada")
+        #expect(CSVParser.escape("'quoted'") == "'quoted'")
+        #expect(CSVParser.unescapedFormula("'=1+1") == "=1+1")
+        #expect(CSVParser.unescapedFormula("'quoted'") == "'quoted'")
+
+        let contact = Contact(
+            id: 1, email: "eve@acme.example", traits: ["firstName": "=cmd|' /C calc'!A0", "company": "@Acme, Inc.", "title": "-VP"],
+            firstSeen: Timestamp(millisecondsSinceEpoch: 0), lastSeen: Timestamp(millisecondsSinceEpoch: 0))
+        let line = ContactColumns.exportRow(contact).map(CSVParser.escape).joined(separator: ",")
+        let cells = try CSVParser.parse(line, separator: ",")[0].fields
+        #expect(!cells.contains { $0.hasPrefix("=") || $0.hasPrefix("@") || $0.hasPrefix("-") })
+        let csv = ContactColumns.exportHeaders.map(CSVParser.escape).joined(separator: ",") + "\n" + line + "\n"
+        let imported = try ContactImport.read(csv, fileName: "export.csv", importedAt: Timestamp(millisecondsSinceEpoch: 0))
+        #expect(imported.errors.isEmpty)
+        #expect(imported.rows.first?.traits["firstName"] == "=cmd|' /C calc'!A0")
+        #expect(imported.rows.first?.traits["company"] == "@Acme, Inc.")
+        #expect(imported.rows.first?.traits["title"] == "-VP")
+    }
 }

@@ -221,6 +221,22 @@ func matches(_ text: String, _ facts: ContactFacts, at time: Timestamp = now) th
         #expect(ruleError(#"[1]"#)?.field == "match")
     }
 
+    /// Patterns that backtrack exponentially are refused when read; the ordinary ones pass, and a
+    /// long value is searched in its first 2,000 characters.
+    @Test func patternsThatRepeatARepetitionAreRefused() throws {
+        for evil in [#"(a+)+$"#, #"^(\\w+\\s?)*$"#, #"(?:x*y){2,}"#, #"((ab)*c)+"#, #"([a-z]+\\.)*com"#, #"(a{1,5}){3,}"#] {
+            let error = ruleError(#"{"trait":"title","matches":"\#(evil)"}"#)
+            #expect(error?.field == "match.matches", "\(evil)")
+            #expect(error?.message.contains("repeats a repetition") == true, "\(evil)")
+        }
+        for fine in [#"(?i)\\b(vp|director|head|chief)\\b"#, #"^[a-z]+(\\.[a-z]+)?$"#, #"(ab)+c*"#, #"[(+*]+"#, #"\\(a+\\)+"#, #"(a?){2}"#] {
+            #expect(ruleError(#"{"trait":"title","matches":"\#(fine)"}"#) == nil, "\(fine)")
+        }
+        let long = person(["title": .string(String(repeating: "x", count: 5_000) + "VP")])
+        #expect(try !matches(#"{"trait":"title","matches":"VP"}"#, long))
+        #expect(try matches(#"{"trait":"title","matches":"^x+"}"#, long))
+    }
+
     @Test func segmentCatalogRefusesUnknownReferencesAndCycles() throws {
         func segment(_ name: String, _ match: String) throws -> SegmentDefinition {
             try SegmentDefinition(json: try JSONValue(jsonText: #"{"name":"\#(name)","match":\#(match)}"#))

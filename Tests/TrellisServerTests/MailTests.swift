@@ -140,9 +140,11 @@ extension SMTPSession.Envelope {
             try await client.execute(uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "x=1")) {
                 #expect($0.status == .badRequest && $0.body.json["error"]?["field"] == "List-Unsubscribe")
             }
-            // The one-click POST, as Gmail sends it: no cookie, no login, 200 and no redirect.
+            // The one-click POST, as Gmail sends it: no cookie, no login, 200 and no redirect. Its
+            // X-Forwarded-For comes from no trusted proxy, so the evidence does not believe it.
             try await client.execute(
-                uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: "List-Unsubscribe=One-Click")
+                uri: path, method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .init("X-Forwarded-For")!: "198.51.100.9"],
+                body: ByteBuffer(string: "List-Unsubscribe=One-Click")
             ) { response in
                 #expect(response.status == .ok && response.headers[.location] == nil)
             }
@@ -165,6 +167,7 @@ extension SMTPSession.Envelope {
         #expect(try await mail.timeline(id).filter { $0 == "Unsubscribed" }.count == 1)
         let evidence = try await mail.store.consentRecords(contactId: id).last
         #expect(evidence?.status == .withdrawn && evidence?.method == .unsubscribe)
+        #expect(evidence?.ipAddress != "198.51.100.9")
     }
 
     @Test func thePreferenceCenterTurnsTopicsOffAndSetsFrequency() async throws {

@@ -82,10 +82,36 @@ public enum CSVParser {
         return semicolons > commas ? ";" : ","
     }
 
-    /// Quotes a field when it needs it, for writing CSV.
+    /// Quotes a field when it needs it, for writing CSV, and defuses text a spreadsheet would run
+    /// as a formula (OWASP's CSV injection): a field that starts with `=`, `+`, `-`, `@`, a tab or
+    /// a carriage return, and is not a plain number, is written with a leading `'`, which Excel,
+    /// LibreOffice and Google Sheets show as text. `unescapedFormula(_:)` takes it off on import.
     public static func escape(_ field: String) -> String {
+        var field = field
+        if startsLikeFormula(field) { field = "'" + field }
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == ";" }) else { return field }
         return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
+    }
+
+    /// A field `escape(_:)` defused (`'=…`, `'+…`, …) as it was before; any other field unchanged.
+    public static func unescapedFormula(_ field: String) -> String {
+        guard field.first == "'" else { return field }
+        let rest = String(field.dropFirst())
+        return startsLikeFormula(rest) ? rest : field
+    }
+
+    private static func startsLikeFormula(_ field: String) -> Bool {
+        guard let first = field.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) else { return false }
+        return !isPlainNumber(field)
+    }
+
+    /// `-12`, `+3.5`, `-0.25`: signed decimal numbers, which stay as they are.
+    private static func isPlainNumber(_ field: String) -> Bool {
+        var scalars = field.unicodeScalars[...]
+        if let sign = scalars.first, sign == "-" || sign == "+" { scalars = scalars.dropFirst() }
+        let parts = scalars.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard !parts.isEmpty, !parts[0].isEmpty else { return false }
+        return parts.allSatisfy { part in !part.isEmpty && part.allSatisfy { ("0"..."9").contains($0) } }
     }
 }
 

@@ -65,7 +65,7 @@ public enum ContactImport {
         var unsubscribed: Timestamp?
         var optInIP: String?
         for (index, raw) in record.fields.enumerated() {
-            let value = raw.trimmed
+            let value = CSVParser.unescapedFormula(raw.trimmed)
             if value.isEmpty { continue }
             let column = header[index]
             func timestamp() -> Result<Timestamp, ImportRowError> {

@@ -135,17 +135,98 @@ public struct Comparison: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A regular expression in a rule (`matches: "(?i)\\b(vp|director)\\b"`), compared by its text.
+///
+/// Swift's regex engine backtracks, so a pattern that repeats a repetition (`(a+)+`, `(\w+\s?)*`)
+/// can take exponential time on text a visitor typed into a form. Such patterns are refused when
+/// the rule is read (`nestedRepetition(in:)`), and a match looks at the first
+/// `TextPattern.searchedLength` characters of a value only.
 public struct TextPattern: Sendable, Hashable {
     public let source: String
     nonisolated(unsafe) let regex: Regex<AnyRegexOutput>
 
+    /// How much of a value a pattern searches: enough for titles, URLs and referrers.
+    public static let searchedLength = 2_000
+
+    /// Nil when the text is not a regular expression or repeats a repetition.
     public init?(_ source: String) {
-        guard let regex = try? Regex(source) else { return nil }
+        guard Self.nestedRepetition(in: source) == nil, let regex = try? Regex(source) else { return nil }
         self.source = source
         self.regex = regex
     }
 
-    public func matches(_ text: String) -> Bool { (try? regex.firstMatch(in: text)) != nil }
+    public func matches(_ text: String) -> Bool {
+        let searched = text.count > Self.searchedLength ? String(text.prefix(Self.searchedLength)) : text
+        return (try? regex.firstMatch(in: searched)) != nil
+    }
+
+    /// The first group that is repeated and itself holds a repetition (`(a+)+`, `(?:x*y){2,}`),
+    /// or nil. A repetition is `*`, `+`, `{n,}` or `{n,m}` with m above 1; `?` is not one.
+    public static func nestedRepetition(in source: String) -> String? {
+        let scalars = Array(source.unicodeScalars)
+        // For each open group: where it starts, and whether a repetition was seen inside it.
+        var groups: [(start: Int, repeats: Bool)] = []
+        var index = 0
+        /// The length of a repetition operator at `at` (0 if there is none).
+        func repetition(at: Int) -> Int {
+            guard at < scalars.count else { return 0 }
+            switch scalars[at] {
+            case "*", "+": return 1
+            case "{":
+                var end = at + 1
+                while end < scalars.count, scalars[end] != "}" { end += 1 }
+                guard end < scalars.count else { return 0 }
+                let body = String(String.UnicodeScalarView(scalars[(at + 1)..<end]))
+                let bounds = body.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map { String($0).trimmed }
+                guard let low = bounds.first, Int(low) != nil || low.isEmpty else { return 0 }
+                if bounds.count == 1 { return (Int(low) ?? 0) > 1 ? end - at + 1 : 0 }
+                guard let high = Int(bounds[1]) else { return bounds[1].isEmpty ? end - at + 1 : 0 }
+                return high > 1 ? end - at + 1 : 0
+            default: return 0
+            }
+        }
+        func markRepeat() { if !groups.isEmpty { groups[groups.count - 1].repeats = true } }
+        while index < scalars.count {
+            let scalar = scalars[index]
+            switch scalar {
+            case "\\":
+                index += 2
+                let length = repetition(at: index)
+                if length > 0 { markRepeat(); index += length }
+                continue
+            case "[":
+                var end = index + 1
+                if end < scalars.count, scalars[end] == "^" { end += 1 }
+                if end < scalars.count, scalars[end] == "]" { end += 1 }
+                while end < scalars.count, scalars[end] != "]" { end += scalars[end] == "\\" ? 2 : 1 }
+                index = end + 1
+                let length = repetition(at: index)
+                if length > 0 { markRepeat(); index += length }
+                continue
+            case "(":
+                groups.append((index, false))
+                index += 1
+                if index < scalars.count, scalars[index] == "?" { index += 1 }  // (?:, (?i), (?<name> are group syntax, not a quantifier
+                continue
+            case ")":
+                guard let group = groups.popLast() else { index += 1; continue }
+                index += 1
+                let length = repetition(at: index)
+                if length > 0 {
+                    if group.repeats { return String(String.UnicodeScalarView(scalars[group.start..<(index + length)])) }
+                    markRepeat()
+                    index += length
+                } else if group.repeats {
+                    markRepeat()
+                }
+                continue
+            default:
+                index += 1
+                let length = repetition(at: index)
+                if length > 0 { markRepeat(); index += length }
+            }
+        }
+        return nil
+    }
 
     public static func == (lhs: TextPattern, rhs: TextPattern) -> Bool { lhs.source == rhs.source }
     public func hash(into hasher: inout Hasher) { hasher.combine(source) }

@@ -299,8 +299,7 @@ public enum FunnelReporting {
         for key in keys {
             let current = report.current.groups[key], prior = report.prior.groups[key]
             let pairs = zip(values(current), values(prior)).flatMap { [$0, $1] }
-            let quoted = key.contains(",") || key.contains("\"") ? "\"" + key.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : key
-            lines.append(([quoted] + pairs + [rate(current, "lead_to_mql"), rate(prior, "lead_to_mql"), rate(current, "mql_to_sql"), rate(prior, "mql_to_sql")]).joined(separator: ","))
+            lines.append(([CSVParser.escape(key)] + pairs + [rate(current, "lead_to_mql"), rate(prior, "lead_to_mql"), rate(current, "mql_to_sql"), rate(prior, "mql_to_sql")]).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -44,7 +44,7 @@ struct LinksController {
                 .badRequest, code: "invalid_body", message: "a one-click unsubscribe POST carries List-Unsubscribe=One-Click (RFC 8058)",
                 field: "List-Unsubscribe")
         }
-        let done = try await unsubscribe(payload, request: request, method: "one-click (RFC 8058)")
+        let done = try await unsubscribe(payload, request: request, context: context, method: "one-click (RFC 8058)")
         return try HTMLResponse(html: Self.page(title: "Unsubscribed", body: "<h1>You are unsubscribed</h1><p>\(HTML.escape(done))</p>"))
             .response(from: request, context: context)
     }
@@ -61,14 +61,16 @@ struct LinksController {
         return HostedFormsController.urlDecoded(body.trimmingCharacters(in: .whitespacesAndNewlines))["List-Unsubscribe"] == "One-Click"
     }
 
-    func unsubscribe(_ payload: LinkPayload, request: Request, method: String) async throws -> String {
+    /// Withdraws consent with evidence: the client's address as ``ClientAddressMiddleware`` found it
+    /// (X-Forwarded-For is believed only from a trusted proxy) and its user agent.
+    func unsubscribe(_ payload: LinkPayload, request: Request, context: TrellisRequestContext, method: String) async throws -> String {
         let now = services.clock.now()
         if let send = try await services.store.emailSend(id: payload.sendId), send.to != nil {
             return "This was a test send: nobody was unsubscribed."
         }
         let evidence = ConsentRecord(
             status: .withdrawn, basis: .express, method: .unsubscribe, text: "Unsubscribed from all marketing email (\(method))",
-            location: "email link", ipAddress: request.headers[.init("X-Forwarded-For")!]?.split(separator: ",").first.map { String($0).trimmed },
+            location: "email link", ipAddress: context.clientIP == "unknown" ? nil : context.clientIP,
             userAgent: request.headers[.userAgent], recordedAt: now)
         guard try await services.store.contact(id: payload.contactId) != nil else { return "You will not receive marketing email from us." }
         let changed = try await services.store.unsubscribe(contactId: payload.contactId, sendId: payload.sendId, evidence: evidence, at: now)
@@ -119,7 +121,7 @@ struct LinksController {
         }
         let values = HostedFormsController.urlDecoded(String(decoding: try await RequestBody.read(request, limit: 16 * 1024), as: UTF8.self))
         if values["action"] == "unsubscribe_all" {
-            let done = try await unsubscribe(payload, request: request, method: "preference center")
+            let done = try await unsubscribe(payload, request: request, context: context, method: "preference center")
             return try HTMLResponse(html: Self.page(title: "Unsubscribed", body: "<h1>You are unsubscribed</h1><p>\(HTML.escape(done))</p>"))
                 .response(from: request, context: context)
         }
