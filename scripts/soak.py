@@ -18,7 +18,6 @@ twice the p99 after warm-up (or under 100 ms).
 import argparse
 import os
 import random
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,25 +29,13 @@ import requests
 from aiosmtpd.controller import Controller
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-BIN = os.environ.get("TRELLIS_BIN", os.path.join(ROOT, ".build", "release", "trellis"))
+os.environ.setdefault("TRELLIS_BIN", os.path.join(ROOT, ".build", "release", "trellis"))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Interop"))
+from conftest import Process, Sink, create_key, free_port, guide_workflow, trellis, wait_healthy, write_config  # noqa: E402
 
 
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Sink:
-    def __init__(self):
-        self.recipients = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):
-        with self.lock:
-            self.recipients.extend(envelope.rcpt_tos)
-        return "250 OK"
+def recipients(sink):
+    return [address for envelope in list(sink.envelopes) for address in envelope.rcpt_tos]
 
 
 def rss_mib(pid):
@@ -112,47 +99,21 @@ def main():
     controller = Controller(sink, hostname="127.0.0.1", port=smtp_port)
     controller.start()
     try:
-        subprocess.run([BIN, "migrate", "--db", db], check=True, capture_output=True)
-        key = subprocess.run([BIN, "keys", "create", "--db", db, "--role", "write"], check=True, capture_output=True, text=True).stdout.split()[-1]
-        admin_key = subprocess.run([BIN, "keys", "create", "--db", db, "--role", "admin"], check=True, capture_output=True, text=True).stdout.split()[-1]
+        trellis("migrate", "--db", db)
+        key, admin_key = create_key(db, "write"), create_key(db, "admin")
         port = free_port()
-        workflows = os.path.join(work, "workflows")
-        os.makedirs(workflows)
-        with open(os.path.join(workflows, "guide.yaml"), "w") as f:
-            f.write("workflow: guide\ntrigger: { event: Ebook Downloaded }\nentry: { require: { consented: email } }\n"
-                    "steps:\n  - send: { email: ebook-thank-you }\n")
-        config = os.path.join(work, "trellis.yaml")
-        with open(config, "w") as f:
-            f.write(f"""
-base_url: http://127.0.0.1:{port}
-sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
-smtp: smtp://127.0.0.1:{smtp_port}?tls=none
-smtp_limits: {{ connections: 2, timeout: 10s, first_retry: 5s }}
-workflows: {workflows}
-content: {ROOT}/examples/content
-forms: {ROOT}/examples/forms
-segments: {ROOT}/examples/segments
-scoring: {ROOT}/examples/scoring/default.yaml
-rate_limits: {{ forms: off, tracking: off }}
-""")
+        config = write_config(work, port, smtp_port, smtp_limits="{ connections: 2, timeout: 10s, first_retry: 5s }", workflows=guide_workflow(work),
+                              content=f"{ROOT}/examples/content", forms=f"{ROOT}/examples/forms", segments=f"{ROOT}/examples/segments",
+                              scoring=f"{ROOT}/examples/scoring/default.yaml", rate_limits="{ forms: off, tracking: off }")
+
         def start(name, *command):
-            log = open(os.path.join(work, name + ".log"), "w")
-            process = subprocess.Popen([BIN, *command], stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+            process = Process(os.path.join(work, name + ".log"), *command).start()
             processes.append((name, process))
             return process
 
-        start("api", "serve", "--api-only", "--db", db, "--port", str(port), "--config", config)
+        api = start("api", "serve", "--api-only", "--db", db, "--port", str(port), "--config", config)
         url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                if requests.get(url + "/health", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.time() > deadline:
-                raise SystemExit(f"the API server did not start; see {work}/api.log")
-            time.sleep(0.2)
+        wait_healthy(url, api, timeout=60)
         for n in range(2):
             start(f"work{n}", "work", "--db", db, "--config", config)
 
@@ -225,8 +186,8 @@ rate_limits: {{ forms: off, tracking: off }}
         total = args.minutes * 60
         warmup = total / 6
         samples = []
-        print(f"soak: {args.minutes:g} min on {db.split('@')[-1]}, api pid {processes[0][1].pid}, workers "
-              f"{processes[1][1].pid} {processes[2][1].pid}; logs in {work}")
+        print(f"soak: {args.minutes:g} min on {db.split('@')[-1]}, api pid {processes[0][1].process.pid}, workers "
+              f"{processes[1][1].process.pid} {processes[2][1].process.pid}; logs in {work}")
         print(f"{'min':>5} {'track/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'forms':>6} {'form p99':>9} {'reads':>6} {'read p99':>9} {'errors':>6} "
               f"{'api MiB':>8} {'work0':>6} {'work1':>6} {'emails':>7}")
         while time.time() - started < total:
@@ -235,28 +196,28 @@ rate_limits: {{ forms: off, tracking: off }}
             track, track_errors = windows["track"].take()
             form, form_errors = windows["form"].take()
             read, read_errors = windows["read"].take()
-            rss = [rss_mib(p.pid) for _, p in processes]
+            rss = [rss_mib(p.process.pid) for _, p in processes]
             sample = {"t": elapsed, "track_p99": percentile(track, 0.99) * 1000, "rss": rss}
             samples.append(sample)
             print(f"{elapsed / 60:5.1f} {len(track) * 20 / 30:8.0f} {percentile(track, 0.5) * 1000:7.1f} {sample['track_p99']:7.1f} {len(form):6d} "
                   f"{percentile(form, 0.99) * 1000:9.1f} {len(read):6d} {percentile(read, 0.99) * 1000:9.1f} "
-                  f"{track_errors + form_errors + read_errors:6d} {rss[0]:8.1f} {rss[1]:6.1f} {rss[2]:6.1f} {len(sink.recipients):7d}", flush=True)
+                  f"{track_errors + form_errors + read_errors:6d} {rss[0]:8.1f} {rss[1]:6.1f} {rss[2]:6.1f} {len(recipients(sink)):7d}", flush=True)
             for name, process in processes:
-                if process.poll() is not None:
-                    raise SystemExit(f"{name} exited with {process.returncode}; see {work}/{name}.log")
+                if not process.alive():
+                    raise SystemExit(f"{name} exited with {process.process.returncode}; see {work}/{name}.log")
         stop.set()
         for thread in threads:
             thread.join()
 
         # Drain: every lead's email out.
         deadline = time.time() + 300
-        while len(set(sink.recipients) & set(leads)) < len(leads) and time.time() < deadline:
+        while len(set(recipients(sink)) & set(leads)) < len(leads) and time.time() < deadline:
             time.sleep(1)
         query = lambda sql: subprocess.run(["psql", db, "-Atc", sql], check=True, capture_output=True, text=True).stdout.strip()
         stored = int(query("SELECT count(*) FROM events WHERE source <> 'forms' AND type = 'track' AND name IN ('Page Load', 'Pricing Viewed', 'Docs Read')"))
         distinct = int(query("SELECT count(DISTINCT message_id) FROM events WHERE type = 'track' AND name IN ('Page Load', 'Pricing Viewed', 'Docs Read')"))
         lost_events = len(set(acknowledged)) - distinct
-        received = [r for r in sink.recipients if r in set(leads)]
+        received = [r for r in recipients(sink) if r in set(leads)]
         lost_mail = len(set(leads) - set(received))
         duplicate_mail = len(received) - len(set(received))
 
@@ -286,12 +247,7 @@ rate_limits: {{ forms: off, tracking: off }}
         return 1 if failures else 0
     finally:
         for _, process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            process.stop()
         controller.stop()
         if cluster:
             subprocess.run([os.path.join(ROOT, "scripts", "postgres-cluster"), "stop", cluster], capture_output=True)

@@ -69,6 +69,20 @@ def guide_workflow(workdir):
     return workflows
 
 
+SENDER = '{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }'
+
+
+def write_config(workdir, port, smtp_port, **settings):
+    """Writes WORKDIR/trellis.yaml for a server on `port` that sends as Acme over plain SMTP to
+    `smtp_port`, with `settings` (key=YAML text, in order) after; returns its path."""
+    lines = [f"base_url: http://127.0.0.1:{port}", f"sender: {SENDER}", f"smtp: smtp://127.0.0.1:{smtp_port}?tls=none"]
+    lines += [f"{key}: {value}" for key, value in settings.items()]
+    path = os.path.join(workdir, "trellis.yaml")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
 def create_key(db, role, source="default"):
     out = trellis("keys", "create", "--db", db, "--role", role, "--source", source).stdout
     return out.strip().splitlines()[-1]

@@ -5,7 +5,6 @@ somewhere broken, compares the dashboard's numbers with the API's, decides a han
 keyboard, looks at phone width, and saves a screenshot of each page under
 .build/test-output/screenshots/ (scripts/test lists them).
 """
-import datetime
 import os
 import re
 import subprocess

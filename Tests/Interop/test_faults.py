@@ -10,7 +10,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import guide_workflow, ROOT, Server, Sink, create_key, free_port, trellis, wait_for
+from conftest import guide_workflow, ROOT, Server, Sink, create_key, free_port, trellis, wait_for, write_config
 
 
 def mailing_server(workdir, smtp_port, smtp_limits):
@@ -18,18 +18,8 @@ def mailing_server(workdir, smtp_port, smtp_limits):
     `smtp_port`, forms not rate limited; returns (server, admin headers)."""
     workflows = guide_workflow(workdir)
     port = free_port()
-    config = os.path.join(workdir, "trellis.yaml")
-    with open(config, "w") as f:
-        f.write(f"""
-base_url: http://127.0.0.1:{port}
-sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
-smtp: smtp://127.0.0.1:{smtp_port}?tls=none
-smtp_limits: {{ {smtp_limits} }}
-workflows: {workflows}
-content: {ROOT}/examples/content
-forms: {ROOT}/examples/forms
-rate_limits: {{ forms: off }}
-""")
+    config = write_config(workdir, port, smtp_port, smtp_limits=f"{{ {smtp_limits} }}", workflows=workflows, content=f"{ROOT}/examples/content",
+                          forms=f"{ROOT}/examples/forms", rate_limits="{ forms: off }")
     db = os.path.join(workdir, "t.db")
     trellis("migrate", "--db", db)
     admin = create_key(db, "admin")

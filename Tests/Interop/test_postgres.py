@@ -12,7 +12,7 @@ import pytest
 import requests
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Process, free_port, guide_workflow, trellis, wait_for, wait_healthy
+from conftest import ROOT, Process, free_port, guide_workflow, trellis, wait_for, wait_healthy, write_config
 from test_faults import SlowSink
 
 CLUSTER = os.path.join(ROOT, "scripts", "postgres-cluster")
@@ -143,18 +143,8 @@ def test_kill_9_of_a_worker_while_sending_another_takes_over_and_nothing_is_lost
     trellis("migrate", "--db", db)
     admin = trellis("keys", "create", "--db", db, "--role", "admin").stdout.strip().splitlines()[-1]
     port = free_port()
-    config = os.path.join(workdir, "trellis.yaml")
-    with open(config, "w") as f:
-        f.write(f"""
-base_url: http://127.0.0.1:{port}
-sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
-smtp: smtp://127.0.0.1:{smtp_port}?tls=none
-smtp_limits: {{ connections: 2, timeout: 5s, first_retry: 1s }}
-workflows: {guide_workflow(workdir)}
-content: {ROOT}/examples/content
-forms: {ROOT}/examples/forms
-rate_limits: {{ forms: off }}
-""")
+    config = write_config(workdir, port, smtp_port, smtp_limits="{ connections: 2, timeout: 5s, first_retry: 1s }", workflows=guide_workflow(workdir),
+                          content=f"{ROOT}/examples/content", forms=f"{ROOT}/examples/forms", rate_limits="{ forms: off }")
     api = trellis_process(workdir, "api", "serve", "--api-only", "--db", db, "--port", str(port), "--config", config).start()
     workers = [trellis_process(workdir, f"work{n}", "work", "--db", db, "--config", config).start() for n in range(2)]
     url = f"http://127.0.0.1:{port}"

@@ -10,14 +10,13 @@ import json
 import os
 import re
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import requests
 import segment.analytics as analytics
 from aiosmtpd.controller import Controller
 
-from conftest import ROOT, Server, Sink, create_key, free_port, trellis, wait_for
+from conftest import ROOT, Server, Sink, create_key, free_port, trellis, wait_for, write_config
 
 SECRET = "crm-webhook-secret-0123456789"
 
@@ -50,20 +49,12 @@ def test_a_lead_is_routed_handed_over_with_context_and_accepted(workdir):
     assert "webhook: {" in sales
     with open(os.path.join(workdir, "sales.yaml"), "w") as f:
         f.write(sales)
-    with open(os.path.join(workdir, "trellis.yaml"), "w") as f:
-        f.write(f"""
-base_url: http://127.0.0.1:{port}
-sender: {{ from: "Acme <hello@acme.example>", postal_address: "Acme Inc., 1 Main St, Springfield, IL 62701, USA" }}
-smtp: smtp://127.0.0.1:{smtp_port}?tls=none
-content: {ROOT}/examples/content
-scoring: {ROOT}/examples/scoring/default.yaml
-sales: sales.yaml
-""")
+    config = write_config(workdir, port, smtp_port, content=f"{ROOT}/examples/content", scoring=f"{ROOT}/examples/scoring/default.yaml", sales="sales.yaml")
     db = os.path.join(workdir, "t.db")
     trellis("migrate", "--db", db)
     admin = create_key(db, "admin")
     write = create_key(db, "write", "website")
-    server = Server(db, port=port, extra=("--config", os.path.join(workdir, "trellis.yaml"))).start()
+    server = Server(db, port=port, extra=("--config", config)).start()
     headers = {"Authorization": f"Bearer {admin}"}
     client = analytics.Client(write, host=server.url, sync_mode=True)
     try:

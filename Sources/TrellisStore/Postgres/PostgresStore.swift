@@ -241,7 +241,7 @@ public struct PostgresServerError: Error, CustomStringConvertible, Equatable {
 /// (the request runs) or the timeout passed first (the request is refused, and a connection
 /// that arrives later runs nothing).
 final class LeaseFlag: Sendable {
-    private enum State { case waiting, leased(PostgresConnection?), timedOut }
+    private enum State { case waiting, leased(PostgresConnection), timedOut }
     private let state = Mutex(State.waiting)
 
     var isSet: Bool {
@@ -254,13 +254,13 @@ final class LeaseFlag: Sendable {
     /// Whether the leased connection has closed (false before a lease).
     var connectionClosed: Bool {
         state.withLock {
-            if case .leased(let connection?) = $0 { return connection.isClosed }
+            if case .leased(let connection) = $0 { return connection.isClosed }
             return false
         }
     }
 
     /// True when the lease won: the body may run.
-    func lease(_ connection: PostgresConnection? = nil) -> Bool {
+    func lease(_ connection: PostgresConnection) -> Bool {
         state.withLock { state in
             switch state {
             case .waiting:

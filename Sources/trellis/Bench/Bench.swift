@@ -41,16 +41,15 @@ struct BenchIngest: AsyncParsableCommand {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let scratch: ScratchPostgres?
-        let database: String
         if let db {
-            let created = try await ScratchPostgres.create(on: db, name: "trellis_bench_ingest")
-            scratch = created
-            database = created.url
+            try await ScratchPostgres.using(db, name: "trellis_bench_ingest") { scratch in try await run(on: scratch.url, postgres: true, directory: directory) }
         } else {
-            scratch = nil
-            database = directory + "/bench.db"
+            try await run(on: directory + "/bench.db", postgres: false, directory: directory)
         }
+    }
+
+    /// One run on a fresh store: the server, the load, the report (and for SQLite the raw insert).
+    func run(on database: String, postgres: Bool, directory: String) async throws {
         let store = try await openTrellisStore(path: database)
         let (key, _) = try await APIKeys.create(in: store, name: "bench", role: .write, source: "bench", at: SystemClock().now())
         try await store.shutdown()
@@ -59,7 +58,7 @@ struct BenchIngest: AsyncParsableCommand {
             rules ? ["--segments", "examples/segments", "--scoring", "examples/scoring/default.yaml", "--workflows", "examples/workflows"] : []
         let server = try ServerProcess(database: database, arguments: ruleArguments)
         defer { server.stop() }
-        print("trellis bench: \(scratch == nil ? "SQLite" : "PostgreSQL"), \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
+        print("trellis bench: \(postgres ? "PostgreSQL" : "SQLite"), \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pid = server.process.processIdentifier
         let result = try await drive(port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) })
@@ -71,10 +70,7 @@ struct BenchIngest: AsyncParsableCommand {
         let stored = try await check.eventCount()
         try await check.shutdown()
         report(result, stored: stored)
-        if let scratch {
-            try await scratch.drop()
-            return
-        }
+        if postgres { return }
         let baseline = try await SQLiteBaseline.insertEvents(path: directory + "/raw.db", rows: result.events, clock: Self.seconds)
         let rawRate = Double(result.events) / baseline
         print(String(format: "raw SQLite insert of the same %d rows: %.0f rows/s (%.2f s); HTTP ingest is %.0f%% of it", result.events, rawRate, baseline, result.rate / rawRate * 100))

@@ -46,8 +46,10 @@ struct BenchWorkers: AsyncParsableCommand {
 
     /// Seeds a fresh database, drains it with `workers` processes and returns sends per second.
     func runOnce(workers count: Int) async throws -> Double {
-        let scratch = try await ScratchPostgres.create(on: db, name: "trellis_bench_workers_\(count)")
-        let url = scratch.url
+        try await ScratchPostgres.using(db, name: "trellis_bench_workers_\(count)") { scratch in try await runOnce(workers: count, on: scratch.url) }
+    }
+
+    func runOnce(workers count: Int, on url: String) async throws -> Double {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-workers-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer {
@@ -106,7 +108,6 @@ struct BenchWorkers: AsyncParsableCommand {
         for process in processes { process.interrupt() }
         for process in processes { process.waitUntilExit() }
         await store.close()
-        try await scratch.drop()
         let elapsed = end - (first ?? began)
         let rate = Double(counts["sent", default: 0]) / elapsed
         let outcomes = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")

@@ -15,7 +15,9 @@ struct ScratchPostgres {
         let url: String
         let name = "\(prefix)_\(ProcessInfo.processInfo.processIdentifier)"
         do {
-            admin = try PostgresStore.open(url: server, leaseTimeout: .seconds(60))
+            // The lease timeout bounds the wait for a connection, not a statement: an unreachable
+            // server is reported after 10 s, a slow CREATE DATABASE still finishes.
+            admin = try PostgresStore.open(url: server, leaseTimeout: .seconds(10))
             url = try PostgresURL.replacingDatabase(in: server, with: name)
             try await admin.dropDatabase(name)
             try await admin.createDatabase(name)
@@ -28,6 +30,21 @@ struct ScratchPostgres {
     func drop() async throws {
         try await admin.dropDatabase(name)
         await admin.close()
+    }
+
+    /// Runs `body` on a fresh database and drops it after, also when `body` throws (the
+    /// database's own connections are closed by the drop).
+    static func using<T>(_ server: String, name prefix: String, _ body: (ScratchPostgres) async throws -> T) async throws -> T {
+        let scratch = try await create(on: server, name: prefix)
+        let result: T
+        do {
+            result = try await body(scratch)
+        } catch {
+            try? await scratch.drop()
+            throw error
+        }
+        try await scratch.drop()
+        return result
     }
 }
 
