@@ -282,3 +282,19 @@ import TrellisCore
         #expect(try await fixture.sqlite.integrityCheck() == "ok")
     }
 }
+
+/// PostgreSQL statement texts: `?` placeholders numbered, fixed statements translated once and
+/// kept, multi-row statements (a text per row count) never kept, so memory does not creep.
+@Suite struct PostgresDialectTests {
+    @Test func fixedStatementsAreKeptAndMultiRowOnesAreNot() {
+        #expect(PostgresDialect.placeholders("SELECT ? WHERE a = '?' AND b = ?2") == "SELECT $1 WHERE a = '?' AND b = $2")
+        let fixed = "SELECT id FROM contacts WHERE email = ? /* \(UInt64.random(in: 0...UInt64.max)) */"
+        #expect(PostgresDialect.cachedPlaceholders(fixed).hasSuffix("email = $1 /* " + fixed.split(separator: "/* ")[1]))
+        #expect(PostgresDialect.isCached(fixed))
+        let rows = Array(repeating: "(?::bigint, ?::bigint, ?::text)", count: 300).joined(separator: ", ")
+        let multi = "INSERT INTO funnel_contacts (contact_id, captured_at, source) VALUES \(rows)"
+        let translated = PostgresDialect.cachedPlaceholders(multi)
+        #expect(translated.hasSuffix("($898::bigint, $899::bigint, $900::text)"))
+        #expect(!PostgresDialect.isCached(multi))
+    }
+}

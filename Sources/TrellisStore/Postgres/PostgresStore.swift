@@ -368,12 +368,18 @@ struct PostgresSession: Sendable {
 
 /// SQL text as the SQLite store writes it, made PostgreSQL's.
 enum PostgresDialect {
-    /// Translations of the statements the store has run: the store's SQL is a few hundred fixed
-    /// texts (and IN lists of a few lengths), and translating each time was 2 % of a sender's CPU.
+    /// Translations of the store's fixed statements: a few hundred texts, translating each time
+    /// was 2 % of a sender's CPU. Multi-row statements (`VALUES (…), (…)` for 1 to 1,000 rows) are
+    /// not kept: each row count is another text, up to tens of KB, and keeping them made a
+    /// worker's memory creep up through a 30-minute soak; translating one costs microseconds
+    /// beside the rows it carries.
     private static let translated = Mutex<[String: String]>([:])
     static let cacheLimit = 2_000
+    /// Statements longer than this are translated each time.
+    static let cachedLength = 2_048
 
     static func cachedPlaceholders(_ sql: String) -> String {
+        guard sql.utf8.count <= cachedLength else { return placeholders(sql) }
         if let known = translated.withLock({ $0[sql] }) { return known }
         let result = placeholders(sql)
         translated.withLock { cache in
@@ -381,6 +387,9 @@ enum PostgresDialect {
         }
         return result
     }
+
+    /// Whether a translation of `sql` is kept (tests).
+    static func isCached(_ sql: String) -> Bool { translated.withLock { $0[sql] != nil } }
 
     /// `?` becomes `$1`, `$2`, … in order; `?N` becomes `$N`. Quoted strings and identifiers are
     /// left alone.
