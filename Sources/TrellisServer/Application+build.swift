@@ -44,9 +44,13 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     router.middlewares.add(MetricsMiddleware(metrics: services.metrics))
     router.middlewares.add(ErrorShapeMiddleware())
     router.middlewares.add(AuditMiddleware(services: services))
-    // Browsers send tracking calls from the customer's own site.
+    // Browsers send tracking calls and form submissions from the customer's own site; nothing
+    // else is meant to be called from another origin (the console is same-origin).
     router.middlewares.add(
-        CORSMiddleware(allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .contentEncoding], allowMethods: [.get, .post, .options]))
+        PathScopedCORS(
+            prefixes: ["/v1/", "/f/"],
+            cors: CORSMiddleware(
+                allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .contentEncoding], allowMethods: [.get, .post, .options])))
 
     TrackingController(services: services).register(on: router)
     ContactsController(services: services).register(on: router)
@@ -83,4 +87,18 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
             status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
     }
     return router
+}
+
+/// CORS headers (and preflight answers) on the routes under `prefixes` only: the management API,
+/// the console and the metrics answer other origins with no CORS header, so a browser on another
+/// site cannot read them even with a key.
+struct PathScopedCORS<Context: RequestContext>: RouterMiddleware {
+    let prefixes: [String]
+    let cors: CORSMiddleware<Context>
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        guard prefixes.contains(where: { path.hasPrefix($0) }) else { return try await next(request, context) }
+        return try await cors.handle(request, context: context, next: next)
+    }
 }

@@ -25,6 +25,33 @@ import TrellisStore
         #expect(event.receivedAt == fixture.clock.now())
     }
 
+    /// Tracking and forms answer other origins (the customer's site); the management API does not.
+    @Test func corsIsForTrackingAndFormsOnly() async throws {
+        let fixture = try await ServerFixture()
+        let origin = HTTPField.Name("Origin")!, allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        let requestMethod = HTTPField.Name("Access-Control-Request-Method")!
+        try await fixture.app.test(.router) { client in
+            for path in ["/v1/batch", "/f/ebook"] {
+                try await client.execute(uri: path, method: .options, headers: [origin: "https://www.acme.example", requestMethod: "POST"]) { response in
+                    #expect(response.headers[allowOrigin] == "*", "\(path)")
+                }
+            }
+            var headers = fixture.basic()
+            headers[origin] = "https://www.acme.example"
+            try await client.execute(uri: "/v1/track", method: .post, headers: headers, body: ByteBuffer(string: #"{"userId":"u1","event":"E"}"#)) { response in
+                #expect(response.status == .ok && response.headers[allowOrigin] == "*")
+            }
+            headers = fixture.bearer()
+            headers[origin] = "https://evil.example"
+            try await client.execute(uri: "/api/v1/contacts", method: .get, headers: headers) { response in
+                #expect(response.status == .ok && response.headers[allowOrigin] == nil)
+            }
+            try await client.execute(uri: "/api/v1/contacts", method: .options, headers: [origin: "https://evil.example", requestMethod: "GET"]) { response in
+                #expect(response.headers[allowOrigin] == nil)
+            }
+        }
+    }
+
     @Test func everyCallTypeIsAccepted() async throws {
         let fixture = try await ServerFixture()
         let bodies: [(String, String)] = [

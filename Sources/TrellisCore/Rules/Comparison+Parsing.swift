@@ -45,7 +45,7 @@ extension Comparison {
             guard let source = value.stringValue else { throw InputError.invalid(path, "\(path) must be a regular expression as text") }
             if let nested = TextPattern.nestedRepetition(in: source) {
                 throw InputError.invalid(
-                    path, "\(path): \(nested) repeats a repetition, which can take exponential time on some text; repeat the inner part once (e.g. (a+)+ → a+)")
+                    path, "\(nested) repeats a repetition, which can take exponential time on some text; repeat the inner part once (e.g. (a+)+ → a+)")
             }
             guard let pattern = TextPattern(source) else { throw InputError.invalid(path, "\(path) is not a valid regular expression: \(value.shortDescription)") }
             return Comparison(op, .pattern(pattern))
