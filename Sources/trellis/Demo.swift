@@ -31,6 +31,12 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         let began = ContinuousClock.now
+        let missing = [forms, segments, scoring, workflows, content, sales].filter { !FileManager.default.fileExists(atPath: $0) }
+        if !missing.isEmpty {
+            printError(
+                "Note: \(missing.joined(separator: ", ")) not found from \(FileManager.default.currentDirectoryPath); the demo runs without "
+                    + "them (fewer or no segments, workflows, emails or handoffs). Run it from the Trellis repository, or point the options at them (trellis demo --help).")
+        }
         let path = try SQLiteStore.path(fromURL: db)
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         let store = try SQLiteStore(path: path, durable: false)
