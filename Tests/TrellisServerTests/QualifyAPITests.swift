@@ -126,6 +126,17 @@ import TrellisStore
             }
             var jsonHeaders = fixture.bearer(.marketer)
             jsonHeaders[.contentType] = "application/json"
+            // A pattern that backtracks exponentially is refused, its field named once in the message.
+            let evil = #"{"name":"x","match":{"trait":"title","matches":"(a+)+$"}}"#
+            try await client.execute(uri: "/api/v1/segments", method: .post, headers: jsonHeaders, body: ByteBuffer(string: evil)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["error"]?["field"] == "match.matches")
+                #expect(response.body.json["error"]?["message"]?.stringValue?.hasPrefix("match.matches: (a+)+ repeats a repetition") == true)
+            }
+            let short = #"{"name":"x","match":{"trait":"title","in":"x"}}"#
+            try await client.execute(uri: "/api/v1/segments", method: .post, headers: jsonHeaders, body: ByteBuffer(string: short)) { response in
+                #expect(response.body.json["error"]?["message"] == "match.in must be a non-empty list")
+            }
             let unknown = #"{"name":"x","match":{"in_segment":"nope"}}"#
             try await client.execute(uri: "/api/v1/segments", method: .post, headers: jsonHeaders, body: ByteBuffer(string: unknown)) { response in
                 #expect(response.status == .notFound)

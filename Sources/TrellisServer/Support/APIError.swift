@@ -31,7 +31,9 @@ public struct APIError: HTTPResponseError, Sendable {
             case .conflict: .conflict
             case .notFound: .notFound
             }
-        self.init(status, code: error.code, message: error.description, field: error.field)
+        // "field: message", unless the message already starts with the field ("match.in must be …").
+        let message = error.field.map { error.message.hasPrefix($0) } == true ? error.message : error.description
+        self.init(status, code: error.code, message: message, field: error.field)
     }
 
     public var body: JSONValue {
