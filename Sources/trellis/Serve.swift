@@ -129,7 +129,8 @@ enum MailStarting {
             throw CommandFailure("\(configFile ?? "environment"): smtp: \(error)")
         }
         await services.mail.configure(
-            setup, transport: pool, concurrency: settings.smtpLimits.connections * 2, smtpTimeoutSeconds: settings.smtpLimits.timeoutSeconds)
+            setup, transport: pool, concurrency: settings.smtpLimits.connections * 2, smtpTimeoutSeconds: settings.smtpLimits.timeoutSeconds,
+            perSecond: settings.smtpLimits.perSecond)
         if let refusal = setup.policy.marketingRefusal { printError("Warning: \(refusal)") }
         return Task {
             await withDiscardingTaskGroup { group in

@@ -402,6 +402,15 @@ extension SMTPSession.Envelope {
         #expect(try await mail.store.suppression(email: "gone@example.com")?.reason == .hardBounce)
     }
 
+    /// Under a sending rate limit the last claimed send waits its turn; the lease covers that wait,
+    /// so no other worker claims a send this one still holds.
+    @Test func theLeaseCoversTheRateLimitWait() async throws {
+        #expect(MailService.leaseMilliseconds(smtpTimeoutSeconds: 60, perSecond: nil, claimed: 32) == 180_000)
+        #expect(MailService.leaseMilliseconds(smtpTimeoutSeconds: 5, perSecond: nil, claimed: 32) == 30_000)
+        // 4 connections → 8 lanes → 16 claimed; at 0.05 a second the last waits 320 s.
+        #expect(MailService.leaseMilliseconds(smtpTimeoutSeconds: 60, perSecond: 0.05, claimed: 16) == 500_000)
+    }
+
     @Test func previewShowsTheEmailAndWhatTheGuardRailsWouldDo() async throws {
         let mail = try await MailFixture()
         let id = try await mail.lead("u1", email: "ada@example.com", firstName: "<b>Ada</b>")

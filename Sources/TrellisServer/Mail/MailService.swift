@@ -19,7 +19,7 @@ public actor MailService {
     private let signal = PassSignal()
 
     /// How long a claimed send stays with this sender before another pass may take it: after a
-    /// crash, that is how long its claimed sends wait. Three SMTP timeouts, at least 30 s.
+    /// crash, that is how long its claimed sends wait. See ``leaseMilliseconds(smtpTimeoutSeconds:perSecond:claimed:)``.
     var lease: Int64 = 3 * 60_000
 
     public init(
@@ -33,13 +33,25 @@ public actor MailService {
         self.logger = logger
     }
 
-    /// Puts the channel in service; without a transport, sends stay queued.
-    public func configure(_ setup: MailSetup, transport: (any MailTransport)?, concurrency: Int = 8, smtpTimeoutSeconds: Int = 60) {
+    /// Puts the channel in service; without a transport, sends stay queued. `perSecond` is the
+    /// transport's sending rate limit, if any (`smtp_limits.per_second`).
+    public func configure(
+        _ setup: MailSetup, transport: (any MailTransport)?, concurrency: Int = 8, smtpTimeoutSeconds: Int = 60, perSecond: Double? = nil
+    ) {
         self.setup = setup
         self.transport = transport
         self.concurrency = max(1, concurrency)
-        self.lease = max(30_000, 3 * Int64(smtpTimeoutSeconds) * 1000)
+        self.lease = Self.leaseMilliseconds(smtpTimeoutSeconds: smtpTimeoutSeconds, perSecond: perSecond, claimed: self.concurrency * 2)
         if transport != nil, let refusal = setup.policy.marketingRefusal { logger.warning("\(refusal)") }
+    }
+
+    /// A claim's lease: three SMTP timeouts (at least 30 s) for the send itself, plus the time the
+    /// last of `claimed` sends can wait for its turn under a rate limit. A lease that ran out while
+    /// its send still waited would let another worker claim and send it too.
+    public static func leaseMilliseconds(smtpTimeoutSeconds: Int, perSecond: Double?, claimed: Int) -> Int64 {
+        let sending = max(30_000, 3 * Int64(smtpTimeoutSeconds) * 1000)
+        guard let perSecond, perSecond > 0 else { return sending }
+        return sending + Int64((Double(claimed) / perSecond * 1000).rounded(.up))
     }
 
     public nonisolated func notify() { signal.notify() }
