@@ -43,11 +43,13 @@ extension Comparison {
             return Comparison(op, .value(value))
         case .matches:
             guard let source = value.stringValue else { throw InputError.invalid(path, "\(path) must be a regular expression as text") }
-            if let nested = TextPattern.nestedRepetition(in: source) {
-                throw InputError.invalid(
-                    path, "\(nested) repeats a repetition, which can take exponential time on some text; repeat the inner part once (e.g. (a+)+ → a+)")
+            guard let pattern = TextPattern(source) else {
+                if let nested = TextPattern.nestedRepetition(in: source) {
+                    throw InputError.invalid(
+                        path, "\(nested) repeats a repetition, which can take exponential time on some text; repeat the inner part once (e.g. (a+)+ → a+)")
+                }
+                throw InputError.invalid(path, "\(path) is not a valid regular expression: \(value.shortDescription)")
             }
-            guard let pattern = TextPattern(source) else { throw InputError.invalid(path, "\(path) is not a valid regular expression: \(value.shortDescription)") }
             return Comparison(op, .pattern(pattern))
         case .gt, .gte, .lt, .lte:
             if let ordinal, let label = value.identifierValue {

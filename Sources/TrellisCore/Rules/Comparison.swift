@@ -155,8 +155,10 @@ public struct TextPattern: Sendable, Hashable {
     }
 
     public func matches(_ text: String) -> Bool {
-        let searched = text.count > Self.searchedLength ? String(text.prefix(Self.searchedLength)) : text
-        return (try? regex.firstMatch(in: searched)) != nil
+        // UTF-8 length first: it is O(1) for native strings and never below the character count,
+        // so the usual short value is not counted character by character on every evaluation.
+        guard text.utf8.count > Self.searchedLength else { return (try? regex.firstMatch(in: text)) != nil }
+        return (try? regex.firstMatch(in: String(text.prefix(Self.searchedLength)))) != nil
     }
 
     /// The first group that is repeated and itself holds a repetition (`(a+)+`, `(?:x*y){2,}`),
