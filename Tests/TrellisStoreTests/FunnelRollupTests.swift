@@ -34,4 +34,17 @@ import TrellisCore
         #expect(try await fixture.sqlite.apply(plan))
         #expect(try await fixture.sqlite.strings(sql: "SELECT contact_id FROM funnel_contacts").isEmpty)
     }
+
+    @Test func aPlanStopsAtItsWriteBoundAndTheNextGoesOnFromThere() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.ingest((1...5).map { identify("i\($0)", user: "u\($0)", traits: ["source": "web"]) })
+        let first = try await fixture.sqlite.funnelPlan(limit: 100, maxWrites: 2)
+        #expect(first.stoppedAtMaxWrites && first.read == 2 && first.writes == 2)
+        #expect(try await fixture.sqlite.apply(first))
+        #expect(try await fixture.sqlite.strings(sql: "SELECT contact_id FROM funnel_contacts").count == 2)
+        // A pass goes on from the plan's cursor and returns only when caught up.
+        #expect(try await fixture.sqlite.refreshFunnel(limit: 100) == 3)
+        #expect(try await fixture.sqlite.strings(sql: "SELECT contact_id FROM funnel_contacts").count == 5)
+        #expect(try await fixture.sqlite.refreshFunnel(limit: 100) == 0)
+    }
 }
