@@ -57,6 +57,23 @@ import Testing
         #expect(error(#"{"userId":"u","event":""}"#, .track)?.field == "event")
     }
 
+    /// Write keys are public: a track call must not pass for Trellis's own record (a forged
+    /// "Sales Feedback" would add its amount to the revenue in the funnel report).
+    @Test func eventsTrellisWritesItselfAreRefused() {
+        let failure = error(
+            #"{"batch":[{"type":"track","userId":"u","event":"Viewed"},{"type":"track","userId":"u","event":"Sales Feedback","properties":{"outcome":"won","amount":1e9}}]}"#)
+        #expect(failure?.code == "reserved_event")
+        #expect(failure?.field == "batch[1].event")
+        #expect(failure?.message.contains("'Sales Feedback'") == true)
+        for name in ["Lifecycle Stage Changed", "Handed Off", "Contacts Merged", "Segment Entered", "Email Sent", "Workflow Exited"] {
+            #expect(error(#"{"userId":"u","event":"\#(name)"}"#, .track)?.code == "reserved_event", "\(name)")
+        }
+        // Names from Segment's own specs that visitors' tools send stay accepted.
+        for name in ["Email Opened", "Unsubscribed", "Form Submitted", "Demo Requested"] {
+            #expect(error(#"{"userId":"u","event":"\#(name)"}"#, .track) == nil, "\(name)")
+        }
+    }
+
     @Test func groupAndAliasRequireTheirIds() {
         #expect(error(#"{"userId":"u"}"#, .group)?.field == "groupId")
         #expect(error(#"{"userId":"u"}"#, .alias)?.field == "previousId")

@@ -141,6 +141,7 @@ import TrellisStore
             ("message over 32 KB", "/v1/track", Array(#"{"userId":"u","event":"E","properties":{"p":"\#(bigProperty)"}}"#.utf8), fixture.basic(), .contentTooLarge, "payload_too_large", nil),
             ("batch over 500 KB", "/v1/batch", Array(("{\"batch\":[" + Array(repeating: #"{"type":"track","userId":"u","event":"E","properties":{"p":"\#(String(repeating: "y", count: 30_000))"}}"#, count: 20).joined(separator: ",") + "]}").utf8), fixture.basic(), .contentTooLarge, "payload_too_large", nil),
             ("one bad message in a batch", "/v1/batch", Array(#"{"batch":[{"type":"track","userId":"u","event":"Fine"},{"type":"track","userId":"u"}]}"#.utf8), fixture.basic(), .badRequest, "missing_field", "batch[1].event"),
+            ("an event Trellis writes itself", "/v1/track", Array(#"{"userId":"u","event":"Sales Feedback","properties":{"outcome":"won","amount":1000000}}"#.utf8), fixture.basic(), .badRequest, "reserved_event", "event"),
             ("unknown encoding", "/v1/track", Array("{}".utf8), fixture.basic().adding(.contentEncoding, "br"), .unsupportedMediaType, "unsupported_encoding", nil),
         ]
         try await fixture.app.test(.router) { client in

@@ -119,6 +119,12 @@ extension TrackingMessage {
         switch type {
         case .track:
             guard let event = try identifier("event") else { throw InputError.missing(path + "event", "\(path)event is required for track") }
+            guard !SystemEvents.names.contains(event) else {
+                throw InputError(
+                    code: "reserved_event",
+                    message: "\(path)event '\(event)' is an event Trellis writes itself (stage changes, sales feedback, email delivery, workflows); send yours under another name",
+                    field: path + "event")
+            }
             message.name = event
             message.properties = try optionalObject(fields, "properties", path: path)
         case .page, .screen:

@@ -7,13 +7,6 @@
 ///                                    scoreReasons: changes, nextStep: "Offer a pricing walkthrough", reason: "Score reached 60", at: now)
 /// ```
 public enum HandoffContext {
-    /// Events the store or Trellis itself writes: not the lead's own actions.
-    static let systemEvents: Set<String> = [
-        "Contact Updated", "Lifecycle Stage Changed", "Score Adjusted", "Segment Entered", "Segment Exited", "Contacts Merged", "Email Sent",
-        "Email Deferred", "Email Skipped", "Email Refused", "Email Failed", "Email Delivery Delayed", "Email Open Prefetched", "Email Link Scanned",
-        "Handed Off", "Handoff Reassigned", "Handoff Escalated", "Sales Feedback", "Workflow Entered", "Workflow Exited",
-    ]
-
     static let contentEvents: Set<String> = ["Ebook Downloaded", "Webinar Registered", "Webinar Attended", "Video Watched", "Case Study Viewed"]
 
     public static func build(
@@ -21,7 +14,7 @@ public enum HandoffContext {
         reason: String, at now: Timestamp
     ) -> JSONValue {
         let chronological = events.sorted { $0.timestamp < $1.timestamp }
-        let own = chronological.filter { !systemEvents.contains($0.name ?? "") }
+        let own = chronological.filter { !SystemEvents.names.contains($0.name ?? "") }  // the lead's own actions
         func text(_ key: String) -> JSONValue { contact.traits[key].flatMap { $0.identifierValue.map(JSONValue.string) } ?? .null }
         let name = [contact.traits["first_name"] ?? contact.traits["firstName"], contact.traits["last_name"] ?? contact.traits["lastName"]]
             .compactMap { $0?.stringValue }.joined(separator: " ")

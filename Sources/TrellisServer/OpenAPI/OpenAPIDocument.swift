@@ -149,7 +149,7 @@ enum OpenAPIDocument {
           "Tracking"
         ],
         "summary": "Record an event",
-        "description": "Segment's track call.",
+        "description": "Segment's track call. An event name Trellis writes itself (Lifecycle Stage Changed, Sales Feedback, Handed Off, Segment Entered, Email Sent, Workflow Entered, …) is refused: 400 reserved_event, field event.",
         "security": [
           {
             "writeKey": []
