@@ -38,6 +38,28 @@ import TrellisCore
         #expect(try await fixture.store.advanceWorkflows(workflows, at: fixture.now.adding(days: 3), limit: 100).entered == 0)
     }
 
+    /// On SQLite a pass reads only the events workflows observe, a window of the log at a time,
+    /// and moves its cursor past the rest.
+    @Test func aPassLooksThroughTheLogAWindowAtATime() async throws {
+        let fixture = try await StoreFixture()
+        _ = try await fixture.sqlite.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
+        try await fixture.ingest((1...25).map { track("c\($0)", user: "u1", event: "Clicked") } + [track("e1", user: "u1", event: "Ebook Downloaded")])
+        let workflows = try await set(fixture.sqlite)
+        var passes: [WorkflowReport] = []
+        repeat {
+            passes.append(try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100, scanWindow: 10))
+        } while passes.last!.more && passes.count < 10
+        // 26 events: three windows of 10, the third holds the trigger.
+        #expect(passes.map(\.entered) == [0, 0, 1])
+        #expect(passes.map(\.events) == [0, 0, 1])
+        #expect(try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100, scanWindow: 10).events == 0)
+        // A page of `limit` observed events ends the pass at its last event, not at the window's end.
+        try await fixture.ingest((2...4).map { track("e\($0)", user: "u\($0)", event: "Ebook Downloaded") })
+        let page = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 2, scanWindow: 10)
+        #expect(page.entered == 2 && page.more)
+        #expect(try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 2, scanWindow: 10).entered == 1)
+    }
+
     @Test(arguments: StoreKind.available) func aReplayedPassSendsNothingTwiceAndSkipsNothing(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
