@@ -7,17 +7,19 @@ extension SQLiteStore {
     /// A pass reads and works out the rollup's changes on a snapshot beside ingest, then writes
     /// them in a short transaction, so the store's single writer is held only for the writes.
     /// (Folding 50,000 events inside the write lock stalled ingest for ~0.4 s every 2 s.) A plan
-    /// holds at most ``FunnelPlan/maxWrites`` rows to write; a pass makes as many as it needs. If
+    /// reads at most ``FunnelPlan/maxEvents`` events and holds at most ``FunnelPlan/maxWrites`` rows
+    /// to write; a pass makes as many as it needs. If
     /// another pass moved the cursor meanwhile, the plan is dropped and made again: the pipeline
     /// and revenue sums are added, so a pass must be applied once.
     public func refreshFunnel(limit: Int) async throws -> Int {
         var read = 0
         while read < limit {
-            let plan = try await funnelPlan(limit: limit - read)
+            let planLimit = min(limit - read, FunnelPlan.maxEvents)
+            let plan = try await funnelPlan(limit: planLimit)
             if plan.cursor == plan.startCursor { break }
             guard try await apply(plan) else { continue }
             read += plan.read
-            if !plan.stoppedAtMaxWrites { break }
+            if !plan.stoppedAtMaxWrites && plan.read < planLimit { break }
         }
         return read
     }
@@ -205,6 +207,9 @@ struct FunnelPlan {
     /// Rows one plan writes at most, so that one write transaction stays short (10,000 new leads
     /// in one took ~0.1 s of the writer's time).
     static let maxWrites = 2_000
+    /// Events one plan reads at most: a read snapshot held long keeps the WAL checkpoint's
+    /// RESTART waiting, and the RESTART holds the write lock while it waits.
+    static let maxEvents = 5_000
 
     let startCursor: Int64
     private(set) var cursor: Int64
