@@ -47,4 +47,12 @@ import TrellisCore
         #expect(try await fixture.sqlite.strings(sql: "SELECT contact_id FROM funnel_contacts").count == 5)
         #expect(try await fixture.sqlite.refreshFunnel(limit: 100) == 0)
     }
+
+    @Test func aPassReadsPastOnePlansWorthOfEvents() async throws {
+        let fixture = try await StoreFixture()
+        let count = FunnelPlan.maxEvents + 1
+        try await fixture.ingest((1...count).map { track("t\($0)", user: "u1", event: "Page Viewed") })
+        #expect(try await fixture.sqlite.refreshFunnel(limit: 50_000) == count)
+        #expect(try await fixture.sqlite.refreshFunnel(limit: 50_000) == 0)
+    }
 }
