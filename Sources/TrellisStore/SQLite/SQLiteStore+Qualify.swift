@@ -14,7 +14,7 @@ extension SQLiteStore {
             // Nothing to qualify for: keep the cursor at the end of the log, so that rules added
             // later start from there (a new segment is computed over everyone anyway).
             try await pool.write { db in
-                try db.execute(sql: "UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1")
+                try db.cachedStatement(sql: "UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1").execute()
             }
             return QualifyReport()
         }

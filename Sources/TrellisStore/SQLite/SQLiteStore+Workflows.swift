@@ -120,7 +120,7 @@ struct WorkflowPass {
         self.workflows = workflows
         self.now = now
         writer = try IngestWriter(db: db)
-        let segments = try Row.fetchAll(db, sql: "SELECT id, name FROM segments")
+        let segments = try Row.fetchAll(db.cachedStatement(sql: "SELECT id, name FROM segments"))
         loader = FactsLoader(db: db, needs: workflows.needs, segmentNames: Dictionary(uniqueKeysWithValues: segments.map { ($0[0] as Int64, $0[1] as String) }))
         interesting = workflows.observedEvents
     }
@@ -137,7 +137,7 @@ struct WorkflowPass {
     }
 
     mutating func run(limit: Int) throws -> WorkflowReport {
-        let stored = try Row.fetchAll(db, sql: "SELECT name, version, status FROM workflow_versions").map {
+        let stored = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, version, status FROM workflow_versions")).map {
             (name: $0[0] as String, version: $0[1] as Int, status: WorkflowStatus(rawValue: $0[2]) ?? .draft)
         }
         guard WorkflowSet.fingerprint(stored) == workflows.fingerprint else {
@@ -145,11 +145,11 @@ struct WorkflowPass {
             report.more = true
             return report
         }
-        let cursor = try Int64.fetchOne(db, sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1") ?? 0
+        let cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1")) ?? 0
         // Only events some workflow observes are read (none, when no workflow runs), from a window
         // of the log at a time: this pass holds the store's single writer, and reading every
         // event's row under a flood of page views cost the writer ~7 ms in every 40.
-        let head = try Int64.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM events") ?? 0
+        let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
         let upTo = max(cursor, min(head, cursor + scanWindow))
         var rows: [Row] = []
         if !interesting.isEmpty, upTo > cursor {
@@ -175,8 +175,10 @@ struct WorkflowPass {
             let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: row[4]), properties: try JSONValue.column(row[3], "events.properties"))
             try observe(name, fact, contactId: id, receivedAt: Timestamp(millisecondsSinceEpoch: row[6]))
         }
+        // Statements a pass runs every time are prepared once per connection: a pass follows every
+        // ingest commit, and preparing them again cost more than running them.
         let due = try Row.fetchAll(
-            db, sql: "SELECT \(Self.runColumns) FROM workflow_runs WHERE status = 'waiting' AND wake_at <= ? ORDER BY wake_at LIMIT ?",
+            db.cachedStatement(sql: "SELECT \(Self.runColumns) FROM workflow_runs WHERE status = 'waiting' AND wake_at <= ? ORDER BY wake_at LIMIT ?"),
             arguments: [now.millisecondsSinceEpoch, limit])
         if due.count == limit { report.more = true }
         for row in due {
