@@ -17,8 +17,12 @@ public protocol MailStore: Sendable {
     func emailSends(contactId: Int64, limit: Int) async throws -> [EmailSend]
     /// When the contact was sent email of this kind since `since`, for frequency caps.
     func sentTimes(contactId: Int64, kind: SendKind, since: Timestamp) async throws -> [Timestamp]
-    /// Records what became of a send, with its timeline event.
-    func recordOutcome(sendId: Int64, _ outcome: SendOutcome, at: Timestamp) async throws
+    /// Records what became of a send, with its timeline event, if the send is still claimed by
+    /// the caller: `attempt` is the send's `attempts` as its claim returned it. False, and nothing
+    /// written, when the claim was lost (its lease ran out and another pass claimed the send again):
+    /// that pass's outcome stands, and a late "deferred" cannot put a sent message back in the queue.
+    @discardableResult
+    func recordOutcome(sendId: Int64, attempt: Int, _ outcome: SendOutcome, at: Timestamp) async throws -> Bool
     /// Counts of sends by status.
     func emailSendCounts() async throws -> [String: Int]
 

@@ -123,7 +123,11 @@ public actor MailService {
         case .failed(let error): Logger(label: "trellis.mail").error("send \(send.id) (\(send.template)) failed: \(error)")
         default: break
         }
-        try await store.recordOutcome(sendId: send.id, outcome, at: clock.now())
+        guard try await store.recordOutcome(sendId: send.id, attempt: send.attempts, outcome, at: clock.now()) else {
+            // The lease ran out before the outcome came: another pass claimed the send, and its outcome stands.
+            Logger(label: "trellis.mail").warning("send \(send.id) (\(send.template)): claim lost before its outcome (\(outcome.statusName)) was recorded")
+            return "claim_lost"
+        }
         switch outcome {
         case .retry: return "retry"
         default: return outcome.statusName

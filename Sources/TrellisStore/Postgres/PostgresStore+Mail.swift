@@ -102,12 +102,15 @@ extension PostgresStore: MailStore {
         }
     }
 
-    public func recordOutcome(sendId: Int64, _ outcome: SendOutcome, at now: Timestamp) async throws {
+    @discardableResult
+    public func recordOutcome(sendId: Int64, attempt: Int, _ outcome: SendOutcome, at now: Timestamp) async throws -> Bool {
         try await write { session in
-            guard let row = try await session.row("SELECT \(SQLiteStore.sendColumns) FROM email_sends WHERE id = ?", [sendId]) else {
+            // FOR UPDATE: a second worker recording the same send waits here and then sees the first one's outcome.
+            guard let row = try await session.row("SELECT \(SQLiteStore.sendColumns) FROM email_sends WHERE id = ? FOR UPDATE", [sendId]) else {
                 throw StoreError.notFound("email send \(sendId)")
             }
             let send = try Self.emailSend(row)
+            guard send.status == .sending, send.attempts == attempt else { return false }
             let change = SendOutcomeChange(send: send, outcome: outcome, at: now)
             try await session.execute(
                 "UPDATE email_sends SET status = ?, next_attempt_at = ?, message_id = ?, last_error = ?, sent_at = ? WHERE id = ?",
@@ -119,6 +122,7 @@ extension PostgresStore: MailStore {
                 TrackingMessage(
                     type: .track, messageId: "email-\(sendId)-\(send.attempts)-\(outcome.status.rawValue)", name: change.event, properties: change.properties),
                 contactId: send.contactId, source: "email", timestamp: now, receivedAt: now)
+            return true
         }
     }
 

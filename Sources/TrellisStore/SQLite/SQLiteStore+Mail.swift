@@ -111,12 +111,14 @@ extension SQLiteStore {
         }
     }
 
-    public func recordOutcome(sendId: Int64, _ outcome: SendOutcome, at now: Timestamp) async throws {
+    @discardableResult
+    public func recordOutcome(sendId: Int64, attempt: Int, _ outcome: SendOutcome, at now: Timestamp) async throws -> Bool {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.sendColumns) FROM email_sends WHERE id = ?"), arguments: [sendId]) else {
                 throw StoreError.notFound("email send \(sendId)")
             }
             let send = Self.emailSend(row)
+            guard send.status == .sending, send.attempts == attempt else { return false }
             let change = SendOutcomeChange(send: send, outcome: outcome, at: now)
             try db.execute(
                 sql: "UPDATE email_sends SET status = ?, next_attempt_at = ?, message_id = ?, last_error = ?, sent_at = ? WHERE id = ?",
@@ -128,6 +130,7 @@ extension SQLiteStore {
             try writer.appendEvent(
                 TrackingMessage(type: .track, messageId: "email-\(sendId)-\(send.attempts)-\(outcome.status.rawValue)", name: change.event, properties: change.properties),
                 contactId: send.contactId, source: "email", timestamp: now, receivedAt: now)
+            return true
         }
     }
 

@@ -1,0 +1,31 @@
+import Foundation
+import Testing
+import TrellisCore
+@testable import TrellisStore
+
+/// A send's outcome is recorded only by the pass that holds its claim.
+@Suite struct SendClaimTests {
+    @Test(arguments: StoreKind.available) func anOutcomeFromALostClaimIsNotRecorded(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let contactId = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "ada@acme.example"])]).contactIds.first ?? nil)
+        let queued = try await fixture.store.queueSend(NewEmailSend(key: "k1", contactId: contactId, template: "welcome", kind: .marketing, at: fixture.now))
+        // The first worker claims the send and stalls past its lease; a second claims it again.
+        let first = try #require(try await fixture.store.claimDueSends(at: fixture.now, leaseUntil: fixture.now.adding(milliseconds: 60_000), limit: 10).first)
+        #expect(try await fixture.store.claimDueSends(at: fixture.now.adding(milliseconds: 1_000), leaseUntil: fixture.now.adding(milliseconds: 61_000), limit: 10).isEmpty)
+        let second = try #require(
+            try await fixture.store.claimDueSends(at: fixture.now.adding(milliseconds: 60_000), leaseUntil: fixture.now.adding(milliseconds: 120_000), limit: 10).first)
+        #expect(first.id == queued.id && second.id == queued.id && second.attempts == first.attempts + 1)
+        let sentAt = fixture.now.adding(milliseconds: 61_000)
+        #expect(try await fixture.store.recordOutcome(sendId: queued.id, attempt: second.attempts, .sent(messageId: "<m2@trellis>", reply: "250 ok"), at: sentAt))
+        // The stalled worker comes back with a temporary failure: it would put the sent message back in the queue.
+        let late = SendOutcome.retry(until: fixture.now.adding(milliseconds: 600_000), error: "421 try later")
+        #expect(try await fixture.store.recordOutcome(sendId: queued.id, attempt: first.attempts, late, at: sentAt.adding(milliseconds: 1_000)) == false)
+        // Nor can the winner record twice.
+        #expect(try await fixture.store.recordOutcome(sendId: queued.id, attempt: second.attempts, late, at: sentAt.adding(milliseconds: 2_000)) == false)
+        let stored = try #require(try await fixture.store.emailSend(id: queued.id))
+        #expect(stored.status == .sent && stored.sentAt == sentAt)
+        #expect(try await fixture.store.claimDueSends(at: fixture.now.adding(milliseconds: 3_600_000), leaseUntil: fixture.now.adding(milliseconds: 3_700_000), limit: 10).isEmpty)
+        let names = try await fixture.store.timeline(contactId: contactId, before: nil, limit: 50).compactMap(\.name)
+        #expect(names.filter { $0.hasPrefix("Email") } == ["Email Sent"])
+    }
+}
