@@ -30,7 +30,10 @@ public protocol SalesStore: Sendable {
 
     func queueWebhook(handoffId: Int64?, kind: String, url: String, payload: String, at now: Timestamp) async throws
     func claimDueWebhooks(at now: Timestamp, leaseUntil: Timestamp, limit: Int) async throws -> [WebhookDelivery]
-    func recordWebhook(id: Int64, _ outcome: WebhookOutcome, at now: Timestamp) async throws
+    /// Records a delivery's outcome if it is still claimed by the caller (`attempt`: the delivery's
+    /// `attempts` as its claim returned it); false, and nothing written, when the claim was lost.
+    @discardableResult
+    func recordWebhook(id: Int64, attempt: Int, _ outcome: WebhookOutcome, at now: Timestamp) async throws -> Bool
     func webhookDeliveries(status: WebhookDelivery.Status?, limit: Int) async throws -> [WebhookDelivery]
 
     func savePredictiveModel(_ model: String, metrics: String, at now: Timestamp) async throws -> Int

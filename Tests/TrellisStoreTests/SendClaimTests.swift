@@ -3,7 +3,7 @@ import Testing
 import TrellisCore
 @testable import TrellisStore
 
-/// A send's outcome is recorded only by the pass that holds its claim.
+/// A send's or a webhook delivery's outcome is recorded only by the pass that holds its claim.
 @Suite struct SendClaimTests {
     @Test(arguments: StoreKind.available) func anOutcomeFromALostClaimIsNotRecorded(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
@@ -27,5 +27,19 @@ import TrellisCore
         #expect(try await fixture.store.claimDueSends(at: fixture.now.adding(milliseconds: 3_600_000), leaseUntil: fixture.now.adding(milliseconds: 3_700_000), limit: 10).isEmpty)
         let names = try await fixture.store.timeline(contactId: contactId, before: nil, limit: 50).compactMap(\.name)
         #expect(names.filter { $0.hasPrefix("Email") } == ["Email Sent"])
+    }
+
+    @Test(arguments: StoreKind.available) func aWebhookOutcomeFromALostClaimIsNotRecorded(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        try await fixture.store.queueWebhook(handoffId: nil, kind: "handoff", url: "https://crm.example/hook", payload: "{}", at: fixture.now)
+        let first = try #require(try await fixture.store.claimDueWebhooks(at: fixture.now, leaseUntil: fixture.now.adding(milliseconds: 120_000), limit: 10).first)
+        let second = try #require(
+            try await fixture.store.claimDueWebhooks(at: fixture.now.adding(milliseconds: 120_000), leaseUntil: fixture.now.adding(milliseconds: 240_000), limit: 10).first)
+        #expect(second.id == first.id && second.attempts == first.attempts + 1)
+        #expect(try await fixture.store.recordWebhook(id: second.id, attempt: second.attempts, .delivered, at: fixture.now.adding(milliseconds: 121_000)))
+        let late = WebhookOutcome.retry(until: fixture.now.adding(milliseconds: 150_000), error: "timed out")
+        #expect(try await fixture.store.recordWebhook(id: first.id, attempt: first.attempts, late, at: fixture.now.adding(milliseconds: 122_000)) == false)
+        #expect(try await fixture.store.webhookDeliveries(status: .delivered, limit: 10).map(\.id) == [first.id])
+        #expect(try await fixture.store.claimDueWebhooks(at: fixture.now.adding(milliseconds: 3_600_000), leaseUntil: fixture.now.adding(milliseconds: 3_700_000), limit: 10).isEmpty)
     }
 }

@@ -17,7 +17,7 @@ enum StoreKind: String, Sendable, CaseIterable, CustomTestStringConvertible {
 }
 
 /// A store the shared suites can run against: the capture part, and statements for tests.
-protocol TestableStore: ContactStore, QualifyStore, WorkflowStore, MailStore, AuditStore, ConsoleStore, PrivacyStore {
+protocol TestableStore: ContactStore, QualifyStore, WorkflowStore, MailStore, SalesStore, AuditStore, ConsoleStore, PrivacyStore {
     func execute(sql: String) async throws
     func strings(sql: String) async throws -> [String]
 }

@@ -335,7 +335,7 @@ public actor SalesService {
         let now = clock.now()
         let due = try await store.claimDueWebhooks(at: now, leaseUntil: now.adding(milliseconds: 120_000), limit: 200)
         guard !due.isEmpty else { return }
-        let client = webhookClient, store = store, clock = clock
+        let client = webhookClient, clock = clock
         let outcomes = await withTaskGroup(of: (WebhookDelivery, Result<Int, any Error>).self, returning: [(WebhookDelivery, Result<Int, any Error>)].self) { group in
             for delivery in due {
                 group.addTask {
@@ -367,7 +367,7 @@ public actor SalesService {
             let error: String
             switch result {
             case .success(let status) where (200..<300).contains(status):
-                try await store.recordWebhook(id: delivery.id, .delivered, at: clock.now())
+                try await record(delivery, .delivered)
                 report.webhooksDelivered += 1
                 continue
             case .success(let status): error = "HTTP \(status)"
@@ -375,12 +375,20 @@ public actor SalesService {
             }
             report.webhooksFailed += 1
             if delivery.attempts >= webhook.maxAttempts {
-                try await store.recordWebhook(id: delivery.id, .dead(error: "\(error) (gave up after \(delivery.attempts) attempts)"), at: clock.now())
+                try await record(delivery, .dead(error: "\(error) (gave up after \(delivery.attempts) attempts)"))
                 logger.error("webhook \(delivery.id) dead-lettered: \(error)")
             } else {
                 let backoff = min(Int64(30_000) << Int64(min(delivery.attempts - 1, 16)), 3_600_000)
-                try await store.recordWebhook(id: delivery.id, .retry(until: clock.now().adding(milliseconds: backoff), error: error), at: clock.now())
+                try await record(delivery, .retry(until: clock.now().adding(milliseconds: backoff), error: error))
             }
+        }
+    }
+
+    /// Records a delivery's outcome under its claim; a claim whose lease ran out leaves the outcome to the pass that claimed it next.
+    private func record(_ delivery: WebhookDelivery, _ outcome: WebhookOutcome) async throws {
+        guard try await store.recordWebhook(id: delivery.id, attempt: delivery.attempts, outcome, at: clock.now()) else {
+            logger.warning("webhook \(delivery.id): claim lost before its outcome was recorded")
+            return
         }
     }
 

@@ -291,18 +291,23 @@ extension PostgresStore: SalesStore {
         }
     }
 
-    public func recordWebhook(id: Int64, _ outcome: WebhookOutcome, at now: Timestamp) async throws {
+    @discardableResult
+    public func recordWebhook(id: Int64, attempt: Int, _ outcome: WebhookOutcome, at now: Timestamp) async throws -> Bool {
         try await write(serialized: false) { session in
+            // Only under the caller's claim: a late retry must not put a delivered call back in the queue.
+            let claim = "WHERE id = ? AND attempts = ? AND status = 'sending' RETURNING id"
+            let updated: PostgresResultRow?
             switch outcome {
             case .delivered:
-                try await session.execute(
-                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ?", [now.millisecondsSinceEpoch, id])
+                updated = try await session.row(
+                    "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, last_error = NULL \(claim)", [now.millisecondsSinceEpoch, id, attempt])
             case .retry(let until, let error):
-                try await session.execute(
-                    "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?", [until.millisecondsSinceEpoch, error, id])
+                updated = try await session.row(
+                    "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, last_error = ? \(claim)", [until.millisecondsSinceEpoch, error, id, attempt])
             case .dead(let error):
-                try await session.execute("UPDATE webhook_deliveries SET status = 'dead', last_error = ? WHERE id = ?", [error, id])
+                updated = try await session.row("UPDATE webhook_deliveries SET status = 'dead', last_error = ? \(claim)", [error, id, attempt])
             }
+            return updated != nil
         }
     }
 

@@ -304,18 +304,22 @@ extension SQLiteStore {
         }
     }
 
-    public func recordWebhook(id: Int64, _ outcome: WebhookOutcome, at now: Timestamp) async throws {
+    @discardableResult
+    public func recordWebhook(id: Int64, attempt: Int, _ outcome: WebhookOutcome, at now: Timestamp) async throws -> Bool {
         try await pool.write { db in
+            // Only under the caller's claim: a late retry must not put a delivered call back in the queue.
+            let claim = "WHERE id = ? AND attempts = ? AND status = 'sending'"
             switch outcome {
             case .delivered:
-                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, last_error = NULL WHERE id = ?").execute(arguments: [now.millisecondsSinceEpoch, id])
+                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'delivered', delivered_at = ?, last_error = NULL \(claim)")
+                    .execute(arguments: [now.millisecondsSinceEpoch, id, attempt])
             case .retry(let until, let error):
-                try db.execute(
-                    sql: "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, last_error = ? WHERE id = ?",
-                    arguments: [until.millisecondsSinceEpoch, error, id])
+                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, last_error = ? \(claim)")
+                    .execute(arguments: [until.millisecondsSinceEpoch, error, id, attempt])
             case .dead(let error):
-                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'dead', last_error = ? WHERE id = ?").execute(arguments: [error, id])
+                try db.cachedStatement(sql: "UPDATE webhook_deliveries SET status = 'dead', last_error = ? \(claim)").execute(arguments: [error, id, attempt])
             }
+            return db.changesCount > 0
         }
     }
 
