@@ -68,7 +68,10 @@ import TrellisStore
         #expect(consent.method == .formCheckbox)
         #expect(consent.userAgent == "TestBrowser/1.0")
         #expect(consent.recordedAt == fixture.clock.now())
+        // The router test has no connection address: nothing is recorded rather than "unknown".
+        #expect(consent.ipAddress == nil)
         let events = try await fixture.store.timeline(contactId: contact.id, before: nil, limit: 10)
+        #expect(events.first { $0.name == "Form Submitted" }.map { $0.context["ip"] == nil } == true)
         #expect(events.contains { $0.name == "Form Submitted" && $0.properties["form"] == "ebook" })
         #expect(events.filter { $0.name == "Form Submitted" }.count == 1)
         #expect(events.filter { $0.name == "Ebook Downloaded" }.count == 1)

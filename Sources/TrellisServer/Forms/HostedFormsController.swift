@@ -91,14 +91,13 @@ struct HostedFormsController {
     ) -> IngestBatch {
         let submissionId = values["_submission"].flatMap { $0.isEmpty ? nil : String($0.prefix(64)) } ?? services.random.make(prefix: "s")
         let page = request.headers[.referer] ?? "/f/\(form.key)"
-        let pageContext: [String: JSONValue] = [
-            "ip": .string(context.clientIP), "userAgent": .string(request.headers[.userAgent] ?? ""), "page": ["url": .string(page)],
-        ]
+        var pageContext: [String: JSONValue] = ["userAgent": .string(request.headers[.userAgent] ?? ""), "page": ["url": .string(page)]]
+        if let address = context.recordedClientIP { pageContext["ip"] = .string(address) }
         var consent: ConsentRecord?
         if let definition = form.consent, submission.consentGiven {
             consent = ConsentRecord(
                 channel: definition.channel, status: .granted, basis: .express, method: .formCheckbox, text: definition.text,
-                textVersion: definition.version, location: "form:\(form.key) \(page)", ipAddress: context.clientIP,
+                textVersion: definition.version, location: "form:\(form.key) \(page)", ipAddress: context.recordedClientIP,
                 userAgent: request.headers[.userAgent], recordedAt: now)
         }
         let identify = TrackingMessage(

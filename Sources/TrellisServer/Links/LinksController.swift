@@ -70,7 +70,7 @@ struct LinksController {
         }
         let evidence = ConsentRecord(
             status: .withdrawn, basis: .express, method: .unsubscribe, text: "Unsubscribed from all marketing email (\(method))",
-            location: "email link", ipAddress: context.clientIP == "unknown" ? nil : context.clientIP,
+            location: "email link", ipAddress: context.recordedClientIP,
             userAgent: request.headers[.userAgent], recordedAt: now)
         guard try await services.store.contact(id: payload.contactId) != nil else { return "You will not receive marketing email from us." }
         let changed = try await services.store.unsubscribe(contactId: payload.contactId, sendId: payload.sendId, evidence: evidence, at: now)

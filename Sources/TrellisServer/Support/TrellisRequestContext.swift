@@ -23,6 +23,13 @@ public struct TrellisRequestContext: RequestContext, RemoteAddressRequestContext
         return remoteAddress.ipAddress ?? "unknown"
     }
 
+    /// The client's address where it is recorded (consent evidence, an event's context): nil when
+    /// the connection has none, so that "unknown" is never stored as if it were an address.
+    public var recordedClientIP: String? {
+        let address = clientIP
+        return address == "unknown" ? nil : address
+    }
+
     /// Bodies are read by the handlers with their own limits.
     public var maxUploadSize: Int { 1024 * 1024 }
 }
