@@ -136,15 +136,24 @@ struct PostgresWorkflowPass {
             return report
         }
         let cursor = try await session.int64("SELECT last_seq FROM workflow_cursor WHERE id = 1") ?? 0
-        let rows = try await session.rows(
-            "SELECT seq, contact_id, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
-            [cursor, limit])
-        report.more = rows.count == limit
-        var last = cursor
+        // As on SQLite: only events some workflow observes, a window of the log at a time.
+        let head = try await session.int64("SELECT coalesce(max(seq), 0) FROM events") ?? 0
+        let upTo = max(cursor, min(head, cursor + WorkflowPass.scanWindow))
+        var rows: [PostgresResultRow] = []
+        if !interesting.isEmpty, upTo > cursor {
+            let names = interesting.sorted()
+            rows = try await session.rows(
+                """
+                SELECT seq, contact_id, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at FROM events
+                WHERE seq > ? AND seq <= ? AND \(SQLiteStore.ruleNameSQL) IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))
+                ORDER BY seq LIMIT ?
+                """,
+                [cursor, upTo] + names.map { $0 as any PostgresArgument } + [limit])
+        }
+        let last: Int64 = rows.count == limit ? try rows[rows.count - 1][0] : upTo
+        report.more = last < head
         for row in rows {
-            last = try row[0]
-            guard let rawId: Int64 = try row[1], let name: String = try row[2], interesting.contains(name), (try row[5] as String) != WorkflowPass.ownSource
-            else { continue }
+            guard let rawId: Int64 = try row[1], let name: String = try row[2], (try row[5] as String) != WorkflowPass.ownSource else { continue }
             report.events += 1
             let id = try await PostgresStore.survivor(session, of: rawId)
             let fact = EventFact(timestamp: Timestamp(millisecondsSinceEpoch: try row[4]), properties: try JSONValue.column(try row[3], "events.properties"))
