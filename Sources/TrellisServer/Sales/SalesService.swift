@@ -384,11 +384,11 @@ public actor SalesService {
         }
     }
 
-    /// Records a delivery's outcome under its claim; a claim whose lease ran out leaves the outcome to the pass that claimed it next.
+    /// Records a delivery's outcome under its claim; a claim whose lease ran out leaves the outcome
+    /// to the pass that claimed the delivery next.
     private func record(_ delivery: WebhookDelivery, _ outcome: WebhookOutcome) async throws {
-        guard try await store.recordWebhook(id: delivery.id, attempt: delivery.attempts, outcome, at: clock.now()) else {
+        if try await !store.recordWebhook(id: delivery.id, attempt: delivery.attempts, outcome, at: clock.now()) {
             logger.warning("webhook \(delivery.id): claim lost before its outcome was recorded")
-            return
         }
     }
 

@@ -7,10 +7,10 @@ extension SQLiteStore {
     /// A pass reads and works out the rollup's changes on a snapshot beside ingest, then writes
     /// them in a short transaction, so the store's single writer is held only for the writes.
     /// (Folding 50,000 events inside the write lock stalled ingest for ~0.4 s every 2 s.) A plan
-    /// reads at most ``FunnelPlan/maxEvents`` events and holds at most ``FunnelPlan/maxWrites`` rows
-    /// to write; a pass makes as many as it needs. If
-    /// another pass moved the cursor meanwhile, the plan is dropped and made again: the pipeline
-    /// and revenue sums are added, so a pass must be applied once.
+    /// reads at most ``FunnelPlan/maxEvents`` events and holds at most ``FunnelPlan/maxWrites``
+    /// rows to write; a pass makes as many plans as it needs, up to `limit` events. If another
+    /// pass moved the cursor meanwhile, the plan is dropped and made again: pipeline and revenue
+    /// are sums, so a plan must be applied once.
     public func refreshFunnel(limit: Int) async throws -> Int {
         var read = 0
         while read < limit {
