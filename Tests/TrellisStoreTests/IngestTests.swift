@@ -1,5 +1,6 @@
 
 import Foundation
+import GRDB
 import Testing
 import TrellisCore
 @testable import TrellisStore
@@ -252,6 +253,24 @@ import TrellisCore
         #expect(try await fixture.store.apiKey(hash: APIKeys.hash(key))?.role == .write)
         let everything = try await fixture.store.strings(sql: "SELECT key_hash || prefix || name || id FROM api_keys")
         #expect(!everything.joined().contains(key))
+    }
+}
+
+/// An acknowledged batch must survive a crash of the machine: the writer fsyncs the WAL at
+/// every commit (`synchronous = FULL`), whatever the pool set up when it turned WAL on.
+@Suite struct SQLiteDurabilityTests {
+    func writerSetting(durable: Bool) async throws -> Int? {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-sync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("s.db").path, durable: durable)
+        try await store.migrate()
+        return try await store.pool.write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+    }
+
+    @Test func theWriterSyncsEveryCommit() async throws {
+        #expect(try await writerSetting(durable: true) == 2, "synchronous must be FULL (2) on the writer")
+        #expect(try await writerSetting(durable: false) == 0, "a throwaway store skips the sync (OFF)")
     }
 }
 

@@ -44,6 +44,13 @@ public final class SQLiteStore: Store {
         }
         configuration.maximumReaderCount = 4
         pool = try DatabasePool(path: path, configuration: configuration)
+        // Again on the writer, after opening: GRDB's pool sets `synchronous = NORMAL` when it turns
+        // WAL on, after `prepareDatabase` has run. Under NORMAL a WAL commit is not fsynced (it
+        // survives a crash of the process, not of the machine), and that is what this store ran
+        // with until 2026-12-01. `SQLiteDurabilityTests` reads the writer's setting.
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
+        }
         var checkpointConfiguration = Configuration()
         // The checkpointer's RESTART needs the write lock, which the writer holds nearly all the
         // time under load. With SQLite's sleeping handler it waited up to 2.7 s for a gap, and
