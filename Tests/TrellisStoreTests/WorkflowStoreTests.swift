@@ -60,6 +60,48 @@ import TrellisCore
         #expect(try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 2, scanWindow: 10).entered == 1)
     }
 
+    /// A pass follows every ingest commit. On SQLite one that finds nothing to do commits
+    /// nothing (a commit is an fsync), remembers how far it looked, and stores its cursor once
+    /// it trails by `idleCursorLag`. Each event is still observed exactly once.
+    @Test func aPassThatFindsNothingCommitsNothing() async throws {
+        let fixture = try await StoreFixture()
+        _ = try await fixture.sqlite.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
+        let workflows = try await set(fixture.sqlite)
+        _ = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        func cursor() async throws -> [String] { try await fixture.sqlite.strings(sql: "SELECT last_seq FROM workflow_cursor") }
+        func walBytes() throws -> Int { (try FileManager.default.attributesOfItem(atPath: fixture.sqlite.path + "-wal")[.size] as? Int) ?? 0 }
+        let start = try await cursor()
+        try await fixture.ingest((1...5).map { track("c\($0)", user: "u1", event: "Clicked") })
+        let before = try walBytes()
+        let idle = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        #expect(idle.events == 0 && !idle.more)
+        #expect(try walBytes() == before, "an idle pass wrote to the WAL")
+        #expect(try await cursor() == start)
+        // The trigger after the idle stretch enrolls once; the cursor moves with the entry.
+        try await fixture.ingest([track("e1", user: "u1", event: "Ebook Downloaded")])
+        let entry = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        #expect(entry.events == 1 && entry.entered == 1)
+        let head = try await fixture.sqlite.strings(sql: "SELECT max(seq) FROM events")
+        #expect(try await cursor() == head)
+        #expect(try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100).events == 0)
+        // A long idle stretch: the cursor is stored once it trails by `idleCursorLag`.
+        let lag = Int(WorkflowPass.idleCursorLag)
+        try await fixture.ingest((1...lag).map { track("p\($0)", user: "u\($0 % 50)", event: "Clicked") })
+        _ = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        #expect(try await cursor() == (try await fixture.sqlite.strings(sql: "SELECT max(seq) FROM events")))
+        // With no rules the qualify stage moves its cursor the same way: not after every commit.
+        let noRules = Qualifier(catalog: try SegmentCatalog([]), model: nil)
+        func qualifyCursor() async throws -> [String] { try await fixture.sqlite.strings(sql: "SELECT last_seq FROM qualify_cursor") }
+        _ = try await fixture.sqlite.qualify(with: noRules, at: fixture.now, limit: 100)
+        let qualified = try await qualifyCursor()
+        #expect(qualified == (try await fixture.sqlite.strings(sql: "SELECT max(seq) FROM events")))
+        try await fixture.ingest([track("q1", user: "u1", event: "Clicked")])
+        let quiet = try walBytes()
+        _ = try await fixture.sqlite.qualify(with: noRules, at: fixture.now, limit: 100)
+        #expect(try await qualifyCursor() == qualified)
+        #expect(try walBytes() == quiet, "a qualify pass with no rules wrote to the WAL")
+    }
+
     @Test(arguments: StoreKind.available) func aReplayedPassSendsNothingTwiceAndSkipsNothing(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)

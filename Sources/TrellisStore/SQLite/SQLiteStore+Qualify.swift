@@ -11,10 +11,17 @@ extension SQLiteStore {
     /// transaction: the store's single writer is held only for the writes.
     public func qualify(with qualifier: Qualifier, at now: Timestamp, limit: Int) async throws -> QualifyReport {
         if qualifier.catalog.segments.isEmpty && qualifier.scorer == nil {
-            // Nothing to qualify for: keep the cursor at the end of the log, so that rules added
-            // later start from there (a new segment is computed over everyone anyway).
+            // Nothing to qualify for: keep the cursor near the end of the log, so that rules added
+            // later start from there (a new segment is computed over everyone anyway). It moves
+            // once it trails by `WorkflowPass.idleCursorLag` events: moving it after every ingest
+            // commit was a commit (an fsync) of its own each time.
             try await pool.write { db in
-                try db.cachedStatement(sql: "UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1").execute()
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events)
+                        WHERE id = 1 AND last_seq <= (SELECT coalesce(max(seq), 0) FROM events) - ?
+                        """
+                ).execute(arguments: [WorkflowPass.idleCursorLag])
             }
             return QualifyReport()
         }

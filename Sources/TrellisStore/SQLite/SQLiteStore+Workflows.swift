@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Synchronization
 import TrellisCore
 
 extension SQLiteStore {
@@ -48,7 +49,10 @@ extension SQLiteStore {
     func advanceWorkflows(_ workflows: WorkflowSet, at now: Timestamp, limit: Int, scanWindow: Int64) async throws -> WorkflowReport {
         try await pool.write { db in
             var pass = try WorkflowPass(db: db, workflows: workflows, now: now, scanWindow: scanWindow)
-            return try pass.run(limit: limit)
+            pass.scanned = self.workflowScan.withLock { $0 }
+            let report = try pass.run(limit: limit)
+            self.workflowScan.withLock { $0 = pass.scanned }
+            return report
         }
     }
 
@@ -90,6 +94,14 @@ extension SQLiteStore {
     }
 }
 
+/// How far past the stored workflow cursor (`cursor`) the log was looked through for `names`
+/// without finding any: events up to `through` need not be read again while the cursor stays.
+struct WorkflowScanMark: Sendable, Equatable {
+    var cursor: Int64
+    var names: Set<String>
+    var through: Int64
+}
+
 /// One engine pass inside a write transaction. Runs, their actions and the cursor commit
 /// together: a crash before the commit replays the same steps with the same keys; after it,
 /// there is nothing to replay.
@@ -112,6 +124,13 @@ struct WorkflowPass {
     static let ownSource = "workflow"
     /// Sequence numbers of the log one pass looks through at most.
     static let scanWindow: Int64 = 20_000
+    /// How far the stored cursor may trail the log before a pass that found nothing writes it
+    /// anyway. A pass follows every ingest commit; one that only moved the cursor was a commit
+    /// (an fsync) of its own after each of ingest's. Meanwhile ``scanned`` remembers, in memory,
+    /// how far past the cursor the log has been looked through, so no stretch is read twice.
+    static let idleCursorLag: Int64 = 5_000
+    /// Carried from one pass to the next by the store (nil: nothing known past the cursor).
+    var scanned: WorkflowScanMark?
     let scanWindow: Int64
 
     init(db: Database, workflows: WorkflowSet, now: Timestamp, scanWindow: Int64 = Self.scanWindow) throws {
@@ -145,14 +164,19 @@ struct WorkflowPass {
             report.more = true
             return report
         }
+        let changesBefore = db.totalChangesCount
         let cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1")) ?? 0
-        // Only events some workflow observes are read (none, when no workflow runs), from a window
+        // Only events workflows can observe are read (forms, segment and stage events even with no
+        // workflow; see `WorkflowSet.observedEvents`), from a window
         // of the log at a time: this pass holds the store's single writer, and reading every
         // event's row under a flood of page views cost the writer ~7 ms in every 40.
         let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
-        let upTo = max(cursor, min(head, cursor + scanWindow))
+        // Events up to `scanned.through` hold nothing for this set of observed names: they were
+        // read by an earlier pass, which found none and left the stored cursor where it was.
+        let from = scanned.flatMap { $0.cursor == cursor && $0.names == interesting ? max(cursor, $0.through) : nil } ?? cursor
+        let upTo = max(from, min(head, from + scanWindow))
         var rows: [Row] = []
-        if !interesting.isEmpty, upTo > cursor {
+        if !interesting.isEmpty, upTo > from {
             let names = interesting.sorted()
             // NOT INDEXED: the seq range is read by rowid; the rule-name index would read every
             // matching event in the log's history.
@@ -163,7 +187,7 @@ struct WorkflowPass {
                         WHERE seq > ? AND seq <= ? AND \(SQLiteStore.ruleNameSQL) IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))
                         ORDER BY seq LIMIT ?
                         """),
-                arguments: StatementArguments([cursor, upTo] + names.map { $0 as any DatabaseValueConvertible } + [limit]))
+                arguments: StatementArguments([from, upTo] + names.map { $0 as any DatabaseValueConvertible } + [limit]))
         }
         // A full page ends at its last event; otherwise the whole window has been looked through.
         let last: Int64 = rows.count == limit ? rows[rows.count - 1][0] : upTo
@@ -197,7 +221,15 @@ struct WorkflowPass {
         try sweepInactivity(limit: limit)
         try sweepDates()
         try saveRuns()
-        try db.cachedStatement(sql: "UPDATE workflow_cursor SET last_seq = ? WHERE id = 1").execute(arguments: [last])
+        // A pass that observed events or changed anything stores the cursor with its changes. One
+        // that found nothing leaves it (up to `idleCursorLag` behind) and so commits nothing; it
+        // remembers how far it looked.
+        if !rows.isEmpty || db.totalChangesCount != changesBefore || last - cursor >= Self.idleCursorLag {
+            try db.cachedStatement(sql: "UPDATE workflow_cursor SET last_seq = ? WHERE id = 1").execute(arguments: [last])
+            scanned = nil
+        } else {
+            scanned = WorkflowScanMark(cursor: cursor, names: interesting, through: last)
+        }
         return report
     }
 

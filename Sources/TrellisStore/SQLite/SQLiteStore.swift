@@ -14,6 +14,9 @@ public final class SQLiteStore: Store {
     /// A connection of its own for WAL checkpoints, so copying the WAL back into the database runs
     /// beside the writer instead of inside one of its commits.
     private let checkpoints: CheckpointScheduler
+    /// How far this process's workflow passes have looked through the log past the stored cursor
+    /// and found nothing (see ``WorkflowPass/idleCursorLag``).
+    let workflowScan = Mutex<WorkflowScanMark?>(nil)
 
     /// Opens (creating if needed) the database file at `path`. Call ``migrate()`` before use.
     /// `durable: false` skips the fsync of each commit (`synchronous=OFF`): only for stores that
