@@ -166,10 +166,10 @@ struct WorkflowPass {
         }
         let changesBefore = db.totalChangesCount
         let cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1")) ?? 0
-        // Only events workflows can observe are read (forms, segment and stage events even with no
-        // workflow; see `WorkflowSet.observedEvents`), from a window
-        // of the log at a time: this pass holds the store's single writer, and reading every
-        // event's row under a flood of page views cost the writer ~7 ms in every 40.
+        // Only events workflows can observe are read (form, segment and stage events even with no
+        // workflow; see `WorkflowSet.observedEvents`), from a window of the log at a time: this
+        // pass holds the store's single writer, and reading every event's row under a flood of
+        // page views cost the writer ~7 ms in every 40.
         let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
         // Events up to `scanned.through` hold nothing for this set of observed names: they were
         // read by an earlier pass, which found none and left the stored cursor where it was.
