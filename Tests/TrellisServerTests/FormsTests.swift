@@ -180,6 +180,38 @@ import TrellisStore
         #expect(RateLimit(parsing: "0/s") == nil && RateLimit(parsing: "5/h") == nil && RateLimit(parsing: "lots") == nil)
     }
 
+    /// Errors on pages people open from an email or a web page are pages for a browser that asks
+    /// for HTML (same status and headers), and JSON for everyone else and on every other path.
+    @Test func errorsOnPagesPeopleOpenAreHTMLForBrowsers() async throws {
+        let fixture = try await ServerFixture(rateLimits: PublicRateLimits(forms: nil, tracking: nil, unsubscribe: RateLimit(parsing: "2/m")!))
+        let browser: HTTPFields = [.accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"]
+        try await fixture.app.test(.router) { client in
+            // No email set up in this fixture: the preference center is unavailable.
+            try await client.execute(uri: "/u/not-a-token", method: .get, headers: browser) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                let page = String(buffer: response.body)
+                #expect(page.contains("<h1>Not available right now</h1>") && page.contains("email is not set up"))
+            }
+            try await client.execute(uri: "/u/not-a-token", method: .get) { response in
+                #expect(response.status == .serviceUnavailable && response.body.json["error"]?["code"] == "mail_not_configured")
+            }
+            try await client.execute(uri: "/u/not-a-token", method: .get, headers: browser) { response in
+                #expect(response.status == .tooManyRequests && response.headers[.retryAfter] == "30")
+                #expect(String(buffer: response.body).contains("<h1>Too many requests</h1>"))
+            }
+            try await client.execute(uri: "/f/no-such-form", method: .get, headers: browser) { response in
+                #expect(response.status == .notFound && String(buffer: response.body).contains("<h1>Not found</h1>"))
+            }
+            // The management API answers JSON whatever the Accept header says.
+            var api = fixture.bearer()
+            api[.accept] = browser[.accept]
+            try await client.execute(uri: "/api/v1/contacts/999999", method: .get, headers: api) { response in
+                #expect(response.status == .notFound && response.body.json["error"]?["code"] == "not_found")
+            }
+        }
+    }
+
     /// Behind a trusted reverse proxy the client is the nearest untrusted address of
     /// X-Forwarded-For (what the client wrote itself on the left is not believed); from anyone
     /// else the header is ignored. Consent evidence records that address.

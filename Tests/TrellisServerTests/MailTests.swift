@@ -292,6 +292,13 @@ extension SMTPSession.Envelope {
                 #expect(response.status == .badRequest && response.headers[.location] == nil)
                 #expect(response.body.json["error"]?["code"] == "invalid_link")
             }
+            // A person's browser asks for HTML and gets a page that says so, still without Location.
+            var person = browser
+            person[.accept] = "text/html,application/xhtml+xml,*/*;q=0.8"
+            try await client.execute(uri: String(tampered), method: .get, headers: person) { response in
+                #expect(response.status == .badRequest && response.headers[.location] == nil)
+                #expect(String(buffer: response.body).contains("<h1>This link does not work</h1>"))
+            }
             // A foreign target signed with another server's key.
             let foreign = LinkSigner(secrets: [Array("someone else's secret".utf8)])
                 .sign(LinkPayload(purpose: .click, sendId: 1, contactId: id, target: "https://evil.example/"))

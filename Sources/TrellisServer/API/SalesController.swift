@@ -205,7 +205,7 @@ struct SalesController {
         }
         let label = ["accept": "Accept this lead", "reject": "Reject this lead", "recycle": "Send back to nurture"][action] ?? "Accept this lead"
         body += "<input type=\"hidden\" name=\"action\" value=\"\(HTML.escape(action))\"><button type=\"submit\" autofocus>\(label)</button></form>"
-        return try HTMLResponse(html: LinksController.page(title: "Lead: \(name)", body: body), headers: [.cacheControl: "no-store"])
+        return try HTMLResponse(html: HTML.page(title: "Lead: \(name)", body: body), headers: [.cacheControl: "no-store"])
             .response(from: request, context: context)
     }
 
@@ -225,7 +225,7 @@ struct SalesController {
         }
         let updated = try await apply(feedback, to: payload.sendId)
         return try HTMLResponse(
-            html: LinksController.page(title: "Thanks", body: "<h1>Done</h1><p role=\"status\">The lead is now <strong>\(updated.status.rawValue)</strong>.</p>")
+            html: HTML.page(title: "Thanks", body: "<h1>Done</h1><p role=\"status\">The lead is now <strong>\(updated.status.rawValue)</strong>.</p>")
         ).response(from: request, context: context)
     }
 }

@@ -45,7 +45,7 @@ struct LinksController {
                 field: "List-Unsubscribe")
         }
         let done = try await unsubscribe(payload, request: request, context: context, method: "one-click (RFC 8058)")
-        return try HTMLResponse(html: Self.page(title: "Unsubscribed", body: "<h1>You are unsubscribed</h1><p>\(HTML.escape(done))</p>"))
+        return try HTMLResponse(html: HTML.page(title: "Unsubscribed", body: "<h1>You are unsubscribed</h1><p>\(HTML.escape(done))</p>"))
             .response(from: request, context: context)
     }
 
@@ -86,7 +86,7 @@ struct LinksController {
     @Sendable func preferenceCenter(_ request: Request, context: TrellisRequestContext) async throws -> Response {
         let (payload, setup) = try await verify(context, purpose: .unsubscribe)
         guard let contact = try await services.store.contact(id: payload.contactId) else {
-            return try HTMLResponse(html: Self.page(title: "Email preferences", body: "<h1>Email preferences</h1><p>We hold no email address for you.</p>"))
+            return try HTMLResponse(html: HTML.page(title: "Email preferences", body: "<h1>Email preferences</h1><p>We hold no email address for you.</p>"))
                 .response(from: request, context: context)
         }
         let preferences = EmailPreferences(traits: contact.traits)
@@ -110,7 +110,7 @@ struct LinksController {
         }
         body += "</fieldset><button type=\"submit\" name=\"action\" value=\"save\">Save my choices</button> "
         body += "<button type=\"submit\" name=\"action\" value=\"unsubscribe_all\" class=\"secondary\">Unsubscribe from all</button></form>"
-        return try HTMLResponse(html: Self.page(title: "Email preferences", body: body), headers: [.cacheControl: "no-store"])
+        return try HTMLResponse(html: HTML.page(title: "Email preferences", body: body), headers: [.cacheControl: "no-store"])
             .response(from: request, context: context)
     }
 
@@ -122,7 +122,7 @@ struct LinksController {
         let values = HostedFormsController.urlDecoded(String(decoding: try await RequestBody.read(request, limit: 16 * 1024), as: UTF8.self))
         if values["action"] == "unsubscribe_all" {
             let done = try await unsubscribe(payload, request: request, context: context, method: "preference center")
-            return try HTMLResponse(html: Self.page(title: "Unsubscribed", body: "<h1>You are unsubscribed</h1><p>\(HTML.escape(done))</p>"))
+            return try HTMLResponse(html: HTML.page(title: "Unsubscribed", body: "<h1>You are unsubscribed</h1><p>\(HTML.escape(done))</p>"))
                 .response(from: request, context: context)
         }
         guard let frequency = EmailPreferences.Frequency(rawValue: values["frequency"] ?? "normal") else {
@@ -131,13 +131,13 @@ struct LinksController {
         let topics = Set(setup.library.templates.values.compactMap(\.topic))
         let preferences = EmailPreferences(topicsOff: topics.filter { values["topic_\($0)"] != "on" }, frequency: frequency)
         if let send = try await services.store.emailSend(id: payload.sendId), send.to != nil {
-            return try HTMLResponse(html: Self.page(title: "Email preferences", body: "<h1>Test send</h1><p>This was a test send: nothing was changed.</p>"))
+            return try HTMLResponse(html: HTML.page(title: "Email preferences", body: "<h1>Test send</h1><p>This was a test send: nothing was changed.</p>"))
                 .response(from: request, context: context)
         }
         _ = try await services.store.updateContact(
             id: payload.contactId, ContactPatch(traits: [EmailPreferences.trait: preferences.json]), at: services.clock.now(), actor: "preference center")
         services.metrics.emailEvent("Preferences Updated")
-        return try HTMLResponse(html: Self.page(title: "Email preferences", body: "<h1>Saved</h1><p role=\"status\">Your choices are saved.</p>"))
+        return try HTMLResponse(html: HTML.page(title: "Email preferences", body: "<h1>Saved</h1><p role=\"status\">Your choices are saved.</p>"))
             .response(from: request, context: context)
     }
 
@@ -204,21 +204,4 @@ struct LinksController {
         return String(local.prefix(2)) + String(repeating: "•", count: max(1, local.count - 2)) + email[at...]
     }
 
-    static func page(title: String, body: String) -> String {
-        """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="robots" content="noindex"><title>\(HTML.escape(title))</title>
-        <style>
-        body{font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;padding:1rem;color:#1b1f24;background:#fff}
-        main{max-width:32rem;margin:0 auto}fieldset{border:1px solid #d0d7de;border-radius:6px;margin:0 0 1rem;padding:.5rem 1rem}
-        legend{font-weight:600}label{margin-left:.5rem}button{background:#0969da;color:#fff;border:0;border-radius:4px;padding:.6rem 1.2rem;font:inherit;font-weight:600;cursor:pointer;margin:.25rem .25rem 0 0}
-        button.secondary{background:#fff;color:#a40e26;border:2px solid #a40e26}button:focus,input:focus{outline:3px solid #0969da;outline-offset:1px}
-        .status{border-left:4px solid #0969da;padding-left:.75rem}
-        </style></head>
-        <body><main>
-        \(body)
-        </main></body></html>
-        """
-    }
 }

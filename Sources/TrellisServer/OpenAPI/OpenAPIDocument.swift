@@ -7,7 +7,7 @@ enum OpenAPIDocument {
   "info": {
     "title": "Trellis API",
     "version": "0.1.0",
-    "description": "Trellis's tracking API (compatible with Segment's HTTP Tracking API), management API and hosted forms. Errors are {\"error\": {\"code\", \"message\", \"field\"}}."
+    "description": "Trellis's tracking API (compatible with Segment's HTTP Tracking API), management API and hosted forms. Errors are {\"error\": {\"code\", \"message\", \"field\"}}. On the pages people open from an email or a web page (/u/, /t/, /h/, /f/), a client whose Accept header asks for text/html gets the error as an HTML page with the same status."
   },
   "servers": [
     {
@@ -1383,6 +1383,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -1395,6 +1400,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -3312,6 +3322,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -3321,6 +3336,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -3387,6 +3407,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -3396,6 +3421,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -3472,6 +3502,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -3482,6 +3517,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -3491,6 +3531,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -3537,6 +3582,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -3546,6 +3596,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -3589,6 +3644,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -3598,6 +3658,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -4107,6 +4172,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -4116,6 +4186,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }
@@ -4184,6 +4259,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -4194,6 +4274,11 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
                 }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
               }
             }
           },
@@ -4203,6 +4288,11 @@ enum OpenAPIDocument {
               "application/json": {
                 "schema": {
                   "$ref": "#/components/schemas/Error"
+                }
+              },
+              "text/html": {
+                "schema": {
+                  "type": "string"
                 }
               }
             }

@@ -49,9 +49,35 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        if Self.isForPeople(request) {
+            var fields = headers
+            fields[.cacheControl] = "no-store"
+            let html = HTML.page(title: pageTitle, body: "<h1>\(HTML.escape(pageTitle))</h1><p role=\"alert\">\(HTML.escape(message))</p>")
+            return try HTMLResponse(html: html, status: status, headers: fields).response(from: request, context: context)
+        }
         var response = JSONResponse.make(body, status: status)
         for field in headers { response.headers.append(field) }
         return response
+    }
+
+    /// People reach the preference center and unsubscribe links (`/u/`), tracked links (`/t/`),
+    /// sales links (`/h/`) and hosted forms (`/f/`) from an email or a web page. A browser that
+    /// asks for HTML gets an error there as a page, with the same status and headers
+    /// (`Retry-After` on a 429); any other client, and every other path, gets the JSON.
+    static func isForPeople(_ request: Request) -> Bool {
+        let path = request.uri.path
+        guard ["/u/", "/t/", "/h/", "/f/"].contains(where: { path.hasPrefix($0) }) else { return false }
+        return request.headers[values: .accept].contains { $0.contains("text/html") }
+    }
+
+    var pageTitle: String {
+        switch status.code {
+        case 400: code == "invalid_link" ? "This link does not work" : "Something in the request is wrong"
+        case 404: "Not found"
+        case 429: "Too many requests"
+        case 500...: "Not available right now"
+        default: "Something went wrong"
+        }
     }
 
     static func unauthorized(_ message: String) -> APIError {
