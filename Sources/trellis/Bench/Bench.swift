@@ -25,12 +25,17 @@ struct BenchIngest: AsyncParsableCommand {
             """)
 
     enum Mode: String, ExpressibleByArgument, CaseIterable { case batch, track }
+    /// uuid: random, as Segment's libraries make them (each lands at a random place in the
+    /// log's messageId index); sequential: per connection (the bench's ids before 2026-12-01).
+    enum MessageIds: String, ExpressibleByArgument, CaseIterable { case uuid, sequential }
 
     @Option(help: "batch: POST /v1/batch with --batch-size events; track: POST /v1/track, one event each.") var mode = Mode.batch
     @Option(help: "Concurrent connections.") var connections = 16
     @Option(help: "Events per batch (batch mode).") var batchSize = 100
     @Option(help: "Seconds to run (after a 2 s warm-up).") var seconds = 10.0
     @Option(help: "Distinct users the events come from.") var users = 10_000
+    @Option(help: "uuid: random messageIds, as tracking libraries send them; sequential: c<connection>-<request>-<index>, cheaper to index.")
+    var messageIds = MessageIds.uuid
     @Flag(help: "Serve with the example segments, scoring and workflows; send Page Viewed and Trial Started events; report the ingest-to-membership and event-to-entry lags.")
     var rules = false
     @Option(help: "Events per second to offer in total (0: as fast as the server answers).") var rate = 0.0
@@ -111,6 +116,7 @@ struct BenchIngest: AsyncParsableCommand {
         }
         let mode = self.mode
         let users = self.users
+        let messageIds = self.messageIds
         let eventName = rules ? "Page Viewed" : "Bench Event"
         // With --rate, each connection sends on a fixed schedule rather than back to back.
         let interval = rate > 0 ? Double(connections * perRequest) / rate : 0
@@ -134,7 +140,7 @@ struct BenchIngest: AsyncParsableCommand {
                         if sent >= end { break }
                         let body = Self.body(
                             mode: mode, connection: connection, sequence: sequence, size: perRequest, users: users, timestamp: SystemClock().now().iso8601,
-                            event: eventName, random: &random)
+                            event: eventName, messageIds: messageIds, random: &random)
                         sequence += 1
                         let status = try await client.post(path: path, body: body, headers: headers)
                         let done = Self.seconds()
@@ -163,7 +169,8 @@ struct BenchIngest: AsyncParsableCommand {
 
     /// A request body of `size` track calls from random users, stamped with the current time.
     static func body(
-        mode: Mode, connection: Int, sequence: Int, size: Int, users: Int, timestamp: String, event: String = "Bench Event", random: inout SplitMix64
+        mode: Mode, connection: Int, sequence: Int, size: Int, users: Int, timestamp: String, event: String = "Bench Event",
+        messageIds: MessageIds = .uuid, random: inout SplitMix64
     ) -> ByteBuffer {
         var text = mode == .batch ? #"{"batch":["# : ""
         for index in 0..<size {
@@ -172,7 +179,8 @@ struct BenchIngest: AsyncParsableCommand {
             let path = index % 4 == 0 ? "/pricing" : "/blog/\(index % 7)"
             // With rules, one event in ten starts a trial: the trial workflow enrolls on it.
             let name = event == "Page Viewed" && index % 10 == 5 ? "Trial Started" : event
-            text += #"{"type":"track","userId":"user-\#(user)","event":"\#(name)","messageId":"c\#(connection)-\#(sequence)-\#(index)","#
+            let messageId = messageIds == .uuid ? Self.uuid(&random) : "c\(connection)-\(sequence)-\(index)"
+            text += #"{"type":"track","userId":"user-\#(user)","event":"\#(name)","messageId":"\#(messageId)","#
             text += #""properties":{"plan":"pro","path":"\#(path)","i":\#(index)},"timestamp":"\#(timestamp)","#
             text += #""context":{"library":{"name":"trellis-bench","version":"1"},"ip":"203.0.113.7"}}"#
         }
@@ -180,7 +188,15 @@ struct BenchIngest: AsyncParsableCommand {
         return ByteBuffer(string: text)
     }
 
-    /// Waits for the qualify stage to catch up, then reads its lag histogram from /metrics.
+    /// A random version-4 UUID in its text form, from the bench's seeded generator.
+    static func uuid(_ random: inout SplitMix64) -> String {
+        let high = random.next() & 0xFFFF_FFFF_FFFF_0FFF | 0x0000_0000_0000_4000
+        let low = random.next() & 0x3FFF_FFFF_FFFF_FFFF | 0x8000_0000_0000_0000
+        let hex = String(high, radix: 16).leftPadded(16) + String(low, radix: 16).leftPadded(16)
+        let characters = Array(hex)
+        return [0..<8, 8..<12, 12..<16, 16..<20, 20..<32].map { String(characters[$0]) }.joined(separator: "-")
+    }
+
     /// Waits for the qualify stage to catch up, then reads its lag histogram, and the workflow
     /// entry lag, from /metrics.
     func reportLag(port: Int, group: MultiThreadedEventLoopGroup) async throws {
@@ -238,4 +254,8 @@ struct BenchIngest: AsyncParsableCommand {
         }
         print("stored in the event log: \(stored) events (acknowledged \(result.events); the excess is warm-up and requests cut at the end)")
     }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
