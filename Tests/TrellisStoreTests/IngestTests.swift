@@ -300,6 +300,31 @@ import TrellisCore
         #expect(try await fixture.store.eventCount() == 3 * 4000 + 3)
         #expect(try await fixture.sqlite.integrityCheck() == "ok")
     }
+
+    /// A round starts by itself once the WAL holds `framesPerCheckpoint` frames, counted by
+    /// SQLite's WAL hook after every commit, whatever wrote them: here 300 large events, far fewer
+    /// messages than a message count would have waited for.
+    @Test func aRoundStartsOnceTheWALHoldsEnoughFrames() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-wal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try SQLiteStore(path: directory.appendingPathComponent("w.db").path, durable: false, framesPerCheckpoint: 2_000)
+        try await store.migrate()
+        let padding = String(repeating: "x", count: 8_000)
+        func ingest(_ count: Int, prefix: String) async throws {
+            let messages = (0..<count).map { index in
+                IngestMessage(TrackingMessage(type: .track, messageId: "\(prefix)-\(index)", userId: "u\(index % 7)", name: "Big", properties: ["blob": .string(padding)]))
+            }
+            _ = try await store.ingest([IngestBatch(source: "test", receivedAt: Timestamp(millisecondsSinceEpoch: 1_795_000_000_000), messages: messages)])
+        }
+        try await ingest(10, prefix: "first")  // ~100 frames
+        #expect(store.checkpointRoundsStarted == 0)
+        for batch in 0..<30 { try await ingest(10, prefix: "b\(batch)") }  // ~3,000 frames more
+        #expect(store.checkpointRoundsStarted >= 1, "310 events of 8 KB and no round")
+        await store.checkpointNow()  // one more round, after the hook's (they take turns on one connection)
+        #expect(try await store.eventCount() == 310)
+        #expect(try await store.integrityCheck() == "ok")
+    }
 }
 
 /// PostgreSQL statement texts: `?` placeholders numbered, fixed statements translated once and

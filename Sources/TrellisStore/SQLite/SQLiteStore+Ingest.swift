@@ -3,12 +3,10 @@ import TrellisCore
 
 extension SQLiteStore {
     public func ingest(_ batches: [IngestBatch]) async throws -> [IngestOutcome] {
-        let outcomes = try await pool.write { db in
+        try await pool.write { db in
             var writer = try IngestWriter(db: db)
             return try batches.map { try writer.apply($0) }
         }
-        noteCommit(messages: batches.reduce(0) { $0 + $1.messages.count })
-        return outcomes
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 import TrellisCore
 
@@ -22,7 +23,12 @@ public final class SQLiteStore: Store {
     /// `durable: false` skips the fsync of each commit (`synchronous=OFF`): only for stores that
     /// are thrown away and rebuilt, such as the demo's, where a replay commits tens of thousands
     /// of small transactions.
-    public init(path: String, durable: Bool = true) throws {
+    public convenience init(path: String, durable: Bool = true) throws {
+        try self.init(path: path, durable: durable, framesPerCheckpoint: CheckpointScheduler.framesPerCheckpoint)
+    }
+
+    /// `framesPerCheckpoint`: WAL frames (pages) after which a background checkpoint round starts.
+    init(path: String, durable: Bool, framesPerCheckpoint: Int) throws {
         var configuration = Configuration()
         // While a checkpoint briefly holds the write lock, retry every 200 µs (for up to 10 s).
         // SQLite's own timeout handler sleeps in growing steps of up to 100 ms, so the writer
@@ -41,7 +47,7 @@ public final class SQLiteStore: Store {
             // with the file). Readers (the qualify stage, the API, segment scans) get 16 MiB each:
             // with 64 MiB apiece, four busy readers took the server from 130 to 485 MiB.
             try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
-            // No checkpoints inside commits: ``noteCommit(messages:)`` runs them on their own connection.
+            // No checkpoints inside commits: ``CheckpointScheduler`` runs them on their own connection.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             try db.execute(sql: "PRAGMA journal_size_limit = 134217728")
         }
@@ -60,8 +66,11 @@ public final class SQLiteStore: Store {
         // everything written meanwhile had to be copied while it then held the lock (p99 300 ms).
         // Polling every 200 µs, it takes the first gap between two commits.
         checkpointConfiguration.busyMode = Self.pollingBusyMode
-        checkpoints = CheckpointScheduler(connection: try DatabaseQueue(path: path, configuration: checkpointConfiguration), databasePath: path)
+        checkpoints = CheckpointScheduler(
+            connection: try DatabaseQueue(path: path, configuration: checkpointConfiguration), databasePath: path, framesPerCheckpoint: framesPerCheckpoint)
         self.path = path
+        // Every commit on the writer (ingest, passes, sends) reports how many frames the WAL holds.
+        pool.writeWithoutTransaction { db in checkpoints.watch(db) }
     }
 
     /// Retries a busy lock every 200 µs for up to 10 s.
@@ -94,11 +103,10 @@ public final class SQLiteStore: Store {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
-    func noteCommit(messages: Int) {
-        checkpoints.noteCommit(messages: messages)
-    }
+    /// Checkpoint rounds the WAL hook has started; for tests.
+    var checkpointRoundsStarted: Int { checkpoints.roundsStarted.withLock { $0 } }
 
-    /// Runs a checkpoint round now, as the background does after enough messages; for tests.
+    /// Runs a checkpoint round now, as the background does once the WAL holds enough frames; for tests.
     func checkpointNow() async {
         await checkpoints.run()
     }
@@ -142,30 +150,51 @@ extension JSONValue {
 /// connection, unless one is running. The WAL file is reused from its start after each one and
 /// truncated to `journal_size_limit`, so it stays bounded.
 final class CheckpointScheduler: Sendable {
-    /// About 50 MB of WAL at 1 KiB pages under random users (within `journal_size_limit`).
-    /// Measured with `trellis bench`: every 3,000 messages ~41k events/s (the writer kept waiting
-    /// behind checkpoints), every 20,000 ~55k, every 50,000 ~59k events/s, p99 ~80 ms either way.
-    static let messagesPerCheckpoint = 50_000
+    /// About 100 MB of WAL at 1 KiB pages, under `journal_size_limit`. Rounds were counted in
+    /// messages until 2026-12-01 (every 50,000, ~87 MB of WAL with the bench's old sequential
+    /// messageIds; measured then: every 3,000 messages ~41k events/s, every 20,000 ~55k, every
+    /// 50,000 ~59k): random messageIds, or large events, write several times the WAL per message
+    /// (175 MB between rounds with UUIDs), so the WAL itself is counted now.
+    static let framesPerCheckpoint = 96_000
     private let connection: DatabaseQueue
     private let databasePath: String
-    private let state = Mutex<(running: Bool, messagesSince: Int)>((false, 0))
+    private let framesPerRound: Int
+    private let running = Mutex(false)
+    /// Rounds started by the WAL hook since the store opened.
+    let roundsStarted = Mutex(0)
 
-    init(connection: DatabaseQueue, databasePath: String) {
+    init(connection: DatabaseQueue, databasePath: String, framesPerCheckpoint: Int) {
         self.connection = connection
         self.databasePath = databasePath
+        self.framesPerRound = framesPerCheckpoint
     }
 
-    func noteCommit(messages: Int) {
-        let start = state.withLock { state -> Bool in
-            state.messagesSince += messages
-            guard !state.running, state.messagesSince >= Self.messagesPerCheckpoint else { return false }
-            state = (true, 0)
+    /// Installs SQLite's WAL hook on the writer: after each commit it reports the frames the WAL
+    /// holds, and a round starts once they pass ``framesPerCheckpoint``. (The hook replaces
+    /// SQLite's automatic checkpoints, which the store turns off.)
+    func watch(_ db: Database) {
+        // Unretained: the store owns this scheduler and the writer both, and the hook runs only
+        // inside a commit, which needs the store.
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_wal_hook(
+            db.sqliteConnection,
+            { context, _, _, frames in
+                if let context { Unmanaged<CheckpointScheduler>.fromOpaque(context).takeUnretainedValue().noteWAL(frames: Int(frames)) }
+                return SQLITE_OK
+            }, context)
+    }
+
+    /// Called on the writer after each commit, with the frames now in the WAL.
+    func noteWAL(frames: Int) {
+        guard frames >= framesPerRound, running.withLock({ running in
+            guard !running else { return false }
+            running = true
             return true
-        }
-        guard start else { return }
+        }) else { return }
+        roundsStarted.withLock { $0 += 1 }
         Task.detached(priority: .utility) {
             await self.run()
-            self.state.withLock { $0.running = false }
+            self.running.withLock { $0 = false }
         }
     }
 
