@@ -304,6 +304,22 @@ import TrellisCore
     /// A round starts by itself once the WAL holds `framesPerCheckpoint` frames, counted by
     /// SQLite's WAL hook after every commit, whatever wrote them: here 300 large events, far fewer
     /// messages than a message count would have waited for.
+    /// A WAL that could not start over (a long read) does not set rounds off back to back.
+    @Test func roundsFollowNewWALNotEveryCommit() {
+        var trigger = CheckpointScheduler.RoundTrigger(framesPerRound: 100)
+        func starts(_ frames: Int, finishing: Bool = false) -> Bool {
+            if finishing { trigger.running = false }
+            return trigger.shouldStart(frames: frames)
+        }
+        #expect(!starts(99))
+        #expect(starts(100))
+        #expect(!starts(250), "one round at a time")
+        #expect(!starts(150, finishing: true), "the WAL did not start over: wait for 100 new frames")
+        #expect(starts(200))
+        #expect(!starts(20, finishing: true), "started over")
+        #expect(starts(100))
+    }
+
     @Test func aRoundStartsOnceTheWALHoldsEnoughFrames() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-wal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

@@ -150,6 +150,24 @@ extension JSONValue {
 /// connection, unless one is running. The WAL file is reused from its start after each one and
 /// truncated to `journal_size_limit`, so it stays bounded.
 final class CheckpointScheduler: Sendable {
+    /// When a round starts: once the WAL holds `framesPerRound` frames more than when the last
+    /// round started (none, after the WAL started over). If a round cannot make the WAL start
+    /// over (a long read keeps old frames in use), the next one waits for as much new WAL again
+    /// instead of following it back to back.
+    struct RoundTrigger {
+        let framesPerRound: Int
+        var running = false
+        var baseline = 0
+
+        mutating func shouldStart(frames: Int) -> Bool {
+            if frames < baseline { baseline = 0 }  // the WAL started over
+            guard !running, frames - baseline >= framesPerRound else { return false }
+            running = true
+            baseline = frames
+            return true
+        }
+    }
+
     /// About 100 MB of WAL at 1 KiB pages, under `journal_size_limit`. Rounds were counted in
     /// messages until 2026-12-01 (every 50,000, ~87 MB of WAL with the bench's old sequential
     /// messageIds; measured then: every 3,000 messages ~41k events/s, every 20,000 ~55k, every
@@ -158,15 +176,14 @@ final class CheckpointScheduler: Sendable {
     static let framesPerCheckpoint = 96_000
     private let connection: DatabaseQueue
     private let databasePath: String
-    private let framesPerRound: Int
-    private let running = Mutex(false)
+    private let trigger: Mutex<RoundTrigger>
     /// Rounds started by the WAL hook since the store opened.
     let roundsStarted = Mutex(0)
 
     init(connection: DatabaseQueue, databasePath: String, framesPerCheckpoint: Int) {
         self.connection = connection
         self.databasePath = databasePath
-        self.framesPerRound = framesPerCheckpoint
+        trigger = Mutex(RoundTrigger(framesPerRound: framesPerCheckpoint))
     }
 
     /// Installs SQLite's WAL hook on the writer: after each commit it reports the frames the WAL
@@ -186,15 +203,11 @@ final class CheckpointScheduler: Sendable {
 
     /// Called on the writer after each commit, with the frames now in the WAL.
     func noteWAL(frames: Int) {
-        guard frames >= framesPerRound, running.withLock({ running in
-            guard !running else { return false }
-            running = true
-            return true
-        }) else { return }
+        guard trigger.withLock({ $0.shouldStart(frames: frames) }) else { return }
         roundsStarted.withLock { $0 += 1 }
         Task.detached(priority: .utility) {
             await self.run()
-            self.running.withLock { $0 = false }
+            self.trigger.withLock { $0.running = false }
         }
     }
 
