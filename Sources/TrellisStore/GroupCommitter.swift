@@ -53,10 +53,6 @@ public actor GroupCommitter {
                     for entry in group { entry.continuation.resume(throwing: error) }
                     continue
                 }
-                if group.count == 1 {
-                    group[0].continuation.resume(throwing: error)
-                    continue
-                }
                 for entry in group {
                     do {
                         let outcome = try await store.ingest([entry.batch])
