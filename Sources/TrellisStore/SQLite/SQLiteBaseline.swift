@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import TrellisCore
 
@@ -6,10 +7,14 @@ import TrellisCore
 /// as the store. What the HTTP path achieves is reported as a fraction of this.
 public enum SQLiteBaseline {
     /// Inserts `rows` events (shaped like the benchmark's) into a fresh store at `path`;
-    /// returns the seconds taken.
-    public static func insertEvents(path: String, rows: Int, transactionSize: Int = 10_000, clock: () -> Double) async throws -> Double {
+    /// returns the seconds taken. `randomMessageIds`: UUIDs, as the bench sends by default (made
+    /// before the clock starts), instead of `raw-<n>`.
+    public static func insertEvents(
+        path: String, rows: Int, transactionSize: Int = 10_000, randomMessageIds: Bool = false, clock: () -> Double
+    ) async throws -> Double {
         let store = try SQLiteStore(path: path)
         try await store.migrate()
+        let ids = randomMessageIds ? (0..<rows).map { _ in UUID().uuidString.lowercased() } : []
         let start = clock()
         var inserted = 0
         while inserted < rows {
@@ -23,7 +28,7 @@ public enum SQLiteBaseline {
                         """)
                 for index in first..<(first + count) {
                     try statement.execute(arguments: [
-                        "bench", "raw-\(index)", index % 10_000 + 1, "user-\(index % 10_000)", #"{"i":\#(index % 100),"path":"/pricing","plan":"pro"}"#,
+                        "bench", ids.isEmpty ? "raw-\(index)" : ids[index], index % 10_000 + 1, "user-\(index % 10_000)", #"{"i":\#(index % 100),"path":"/pricing","plan":"pro"}"#,
                         1_795_458_845_000 + Int64(index), 1_795_458_845_000 + Int64(index),
                     ])
                 }

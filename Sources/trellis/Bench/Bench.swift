@@ -76,7 +76,8 @@ struct BenchIngest: AsyncParsableCommand {
         try await check.shutdown()
         report(result, stored: stored)
         if postgres { return }
-        let baseline = try await SQLiteBaseline.insertEvents(path: directory + "/raw.db", rows: result.events, clock: Self.seconds)
+        let baseline = try await SQLiteBaseline.insertEvents(
+            path: directory + "/raw.db", rows: result.events, randomMessageIds: messageIds == .uuid, clock: Self.seconds)
         let rawRate = Double(result.events) / baseline
         print(String(format: "raw SQLite insert of the same %d rows: %.0f rows/s (%.2f s); HTTP ingest is %.0f%% of it", result.events, rawRate, baseline, result.rate / rawRate * 100))
     }
