@@ -301,9 +301,6 @@ import TrellisCore
         #expect(try await fixture.sqlite.integrityCheck() == "ok")
     }
 
-    /// A round starts by itself once the WAL holds `framesPerCheckpoint` frames, counted by
-    /// SQLite's WAL hook after every commit, whatever wrote them: here 300 large events, far fewer
-    /// messages than a message count would have waited for.
     /// A WAL that could not start over (a long read) does not set rounds off back to back.
     @Test func roundsFollowNewWALNotEveryCommit() {
         var trigger = CheckpointScheduler.RoundTrigger(framesPerRound: 100)
@@ -320,6 +317,9 @@ import TrellisCore
         #expect(starts(100))
     }
 
+    /// A round starts by itself once the WAL holds `framesPerCheckpoint` frames, counted by
+    /// SQLite's WAL hook after every commit, whatever wrote them: here 310 large events, far fewer
+    /// messages than a message count would have waited for.
     @Test func aRoundStartsOnceTheWALHoldsEnoughFrames() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-wal-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
