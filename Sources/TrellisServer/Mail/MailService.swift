@@ -81,7 +81,7 @@ public actor MailService {
         guard let setup, let transport else { return report }
         report.queued = try await store.queueWorkflowSends(at: clock.now(), limit: 10_000)
         let composer = MailComposer(setup: setup)
-        let store = store, clock = clock, zones = zones, lanes = concurrency, lease = lease, metrics = metrics
+        let store = store, clock = clock, zones = zones, lanes = concurrency, lease = lease, metrics = metrics, logger = logger
         try await withThrowingTaskGroup(of: (contactId: Int64, status: String).self) { group in
             var waiting: [EmailSend] = []
             var busy: Set<Int64> = []
@@ -99,7 +99,7 @@ public actor MailService {
                     busy.insert(send.contactId)
                     running += 1
                     group.addTask {
-                        (send.contactId, try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones))
+                        (send.contactId, try await Self.process(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones, logger: logger))
                     }
                 }
                 // Nothing in flight means nothing waits either: a waiting send's contact would be free.
@@ -115,17 +115,18 @@ public actor MailService {
 
     /// Decides, composes, delivers and records one send; returns the outcome's status.
     static func process(
-        _ send: EmailSend, composer: MailComposer, transport: any MailTransport, store: any Store, clock: any TrellisClock, zones: any TimeZoneOffsets
+        _ send: EmailSend, composer: MailComposer, transport: any MailTransport, store: any Store, clock: any TrellisClock, zones: any TimeZoneOffsets,
+        logger: Logger
     ) async throws -> String {
         let outcome = try await decideAndDeliver(send, composer: composer, transport: transport, store: store, clock: clock, zones: zones)
         switch outcome {
-        case .retry(let until, let error): Logger(label: "trellis.mail").warning("send \(send.id) (\(send.template)): \(error); next try at \(until.iso8601)")
-        case .failed(let error): Logger(label: "trellis.mail").error("send \(send.id) (\(send.template)) failed: \(error)")
+        case .retry(let until, let error): logger.warning("send \(send.id) (\(send.template)): \(error); next try at \(until.iso8601)")
+        case .failed(let error): logger.error("send \(send.id) (\(send.template)) failed: \(error)")
         default: break
         }
         guard try await store.recordOutcome(sendId: send.id, attempt: send.attempts, outcome, at: clock.now()) else {
             // The lease ran out before the outcome came: another pass claimed the send, and its outcome stands.
-            Logger(label: "trellis.mail").warning("send \(send.id) (\(send.template)): claim lost before its outcome (\(outcome.statusName)) was recorded")
+            logger.warning("send \(send.id) (\(send.template)): claim lost before its outcome (\(outcome.statusName)) was recorded")
             return "claim_lost"
         }
         switch outcome {
