@@ -39,6 +39,9 @@ let package = Package(
     targets: [
         // zlib from the system (zlib1g-dev): inflate for gzip request bodies.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // SQLite's WAL appends gathered into one write a commit (a VFS over the system SQLite,
+        // libsqlite3-dev): see Sources/CTrellisSQLite/include/trellis_wal_buffer.h.
+        .target(name: "CTrellisSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "TrellisCore",
             swiftSettings: optimizedSettings
@@ -46,7 +49,7 @@ let package = Package(
         .target(
             name: "TrellisStore",
             dependencies: [
-                "TrellisCore",
+                "TrellisCore", "CTrellisSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

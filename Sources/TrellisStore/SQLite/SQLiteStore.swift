@@ -1,3 +1,4 @@
+import CTrellisSQLite
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -18,6 +19,14 @@ public final class SQLiteStore: Store {
     /// How far this process's workflow passes have looked through the log past the stored cursor
     /// and found nothing (see ``WorkflowPass/idleCursorLag``).
     let workflowScan = Mutex<WorkflowScanMark?>(nil)
+    /// Whether the writer's WAL appends are gathered into one write a commit (durable stores only;
+    /// see ``walGatheringCapacity``).
+    let gathersWAL: Bool
+
+    /// The most the writer gathers of its WAL appends before it writes them: SQLite writes every
+    /// frame as two calls (header, then page), and a commit of the bench's 100-event batches from 16
+    /// connections is a few MB of frames.
+    static let walGatheringCapacity = 4 << 20
 
     /// Opens (creating if needed) the database file at `path`. Call ``migrate()`` before use.
     /// `durable: false` skips the fsync of each commit (`synchronous=OFF`): only for stores that
@@ -29,6 +38,10 @@ public final class SQLiteStore: Store {
 
     /// `framesPerCheckpoint`: WAL frames (pages) after which a background checkpoint round starts.
     init(path: String, durable: Bool, framesPerCheckpoint: Int) throws {
+        // Before the first connection: the VFS that can gather a connection's WAL appends becomes
+        // SQLite's default. It leaves every file alone until a connection enables it (below).
+        let registered = trellis_wal_buffer_register()
+        guard registered == SQLITE_OK else { throw DatabaseError(resultCode: ResultCode(rawValue: registered), message: "could not register the WAL VFS") }
         var configuration = Configuration()
         // While a checkpoint briefly holds the write lock, retry every 200 µs (for up to 10 s).
         // SQLite's own timeout handler sleeps in growing steps of up to 100 ms, so the writer
@@ -57,8 +70,14 @@ public final class SQLiteStore: Store {
         // WAL on, after `prepareDatabase` has run. Under NORMAL a WAL commit is not fsynced (it
         // survives a crash of the process, not of the machine), and that is what this store ran
         // with until 2026-12-01. `SQLiteDurabilityTests` reads the writer's setting.
-        try pool.writeWithoutTransaction { db in
+        // Under FULL, SQLite syncs the WAL before it lets another connection see a commit, and that
+        // sync first writes what was gathered; under OFF it would not, so only a durable store
+        // gathers. Reading once opens the connection's WAL, which is what gets the buffer.
+        gathersWAL = try pool.writeWithoutTransaction { db in
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
+            guard durable else { return false }
+            _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master")
+            return trellis_wal_buffer_enable(db.sqliteConnection, Int32(Self.walGatheringCapacity)) == 1
         }
         var checkpointConfiguration = Configuration()
         // The checkpointer's RESTART needs the write lock, which the writer holds nearly all the
@@ -109,6 +128,17 @@ public final class SQLiteStore: Store {
     /// Runs a checkpoint round now, as the background does once the WAL holds enough frames; for tests.
     func checkpointNow() async {
         await checkpoints.run()
+    }
+
+    /// How many writes SQLite made to the writer's WAL since gathering began, and how many reached
+    /// the file; nil when the writer does not gather. For tests.
+    func walWriteCounts() async throws -> (received: Int, written: Int)? {
+        try await pool.writeWithoutTransaction { db in
+            var received: Int64 = 0
+            var written: Int64 = 0
+            guard trellis_wal_buffer_counts(db.sqliteConnection, &received, &written) == 1 else { return nil }
+            return (Int(received), Int(written))
+        }
     }
 
     /// Runs SQLite's own consistency check; "ok" means the file is sound.
