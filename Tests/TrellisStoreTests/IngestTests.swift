@@ -18,6 +18,33 @@ import TrellisCore
         #expect(try await fixture.store.eventCount() == 2)
     }
 
+    /// A batch whose later message is already stored, after new messages whose effects were
+    /// applied: the new ones are kept once, the stored one neither doubles nor applies again.
+    @Test(arguments: StoreKind.available) func aBatchMeetingAStoredMessageKeepsItsNewOnesOnce(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        try await fixture.ingest([identify("old", user: "u1", traits: ["plan": "free"])])
+        try await fixture.ingest([identify("newer", user: "u1", traits: ["plan": "pro"])])
+        let mixed = try await fixture.ingest([
+            identify("fresh-1", user: "u2", traits: ["email": "grace@acme.example"]),
+            track("fresh-2", user: "u2"),
+            identify("old", user: "u1", traits: ["plan": "free"]),  // a retry of the first call
+            track("fresh-3", user: "u3"),
+            track("fresh-3", user: "u3"),
+        ])
+        #expect(mixed.stored == 3)
+        #expect(mixed.duplicates == 2)
+        #expect(mixed.contactIds[2] == nil && mixed.contactIds[4] == nil)
+        #expect(try await fixture.store.eventCount() == 5)
+        let u1 = try await fixture.ingest([track("after", user: "u1")]).contactIds[0]
+        let u1Id = try #require(u1)
+        let contact = try #require(try await fixture.store.contact(id: u1Id))
+        #expect(contact.traits["plan"] == "pro", "the retried identify was applied again")
+        let u2 = try #require(mixed.contactIds[0])
+        #expect(mixed.contactIds[1] == u2)
+        #expect(try await fixture.store.contact(id: u2)?.email == "grace@acme.example")
+        #expect(try await fixture.store.timeline(contactId: u2, before: nil, limit: 10).count == 2)
+    }
+
     @Test(arguments: StoreKind.available) func messageIdsAreUniquePerSource(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         try await fixture.ingest([track("m1", user: "u1")], source: "web")
