@@ -39,8 +39,8 @@ let package = Package(
     targets: [
         // zlib from the system (zlib1g-dev): inflate for gzip request bodies.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
-        // SQLite's WAL appends gathered into one write a commit (a VFS over the system SQLite,
-        // libsqlite3-dev): see Sources/CTrellisSQLite/include/trellis_wal_buffer.h.
+        // SQLite's WAL appends gathered and written in a few calls a commit (a VFS over the system
+        // SQLite, libsqlite3-dev): see Sources/CTrellisSQLite/include/trellis_wal_buffer.h.
         .target(name: "CTrellisSQLite", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "TrellisCore",

@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import TrellisStore
 
-/// The writer's WAL appends are gathered into one write a commit (Sources/CTrellisSQLite).
+/// The writer's WAL appends are gathered and written in a few calls a commit (Sources/CTrellisSQLite).
 @Suite struct WALGatheringTests {
     func temporaryPath() throws -> (directory: URL, path: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-gather-\(UUID().uuidString)")

@@ -2,13 +2,13 @@
 #define TRELLIS_WAL_BUFFER_H
 
 /*
- * A SQLite VFS that gathers a connection's WAL appends into one write.
+ * A SQLite VFS that gathers a connection's WAL appends and writes them in a few calls.
  *
  * SQLite writes each WAL frame as two pwrite calls (a 24-byte frame header, then the page), so a
  * commit of n pages costs 2n system calls; with the store's 1 KiB pages and a few pages per event
  * that was a sixth of the server's CPU under ingest. Once enabled on a connection, appends to its
- * WAL are gathered in memory and written with one call when SQLite syncs, reads, truncates, asks
- * the size of, or closes the WAL, or writes somewhere that does not follow on.
+ * WAL are gathered in memory and written (in pieces under 128 KiB) when SQLite syncs, reads,
+ * truncates, asks the size of, or closes the WAL, or writes somewhere that does not follow on.
  *
  * Enable it only on a connection with `PRAGMA synchronous = FULL`: there SQLite syncs the WAL
  * before it publishes a commit to other connections, and the sync writes what was gathered first.

@@ -19,8 +19,8 @@ public final class SQLiteStore: Store {
     /// How far this process's workflow passes have looked through the log past the stored cursor
     /// and found nothing (see ``WorkflowPass/idleCursorLag``).
     let workflowScan = Mutex<WorkflowScanMark?>(nil)
-    /// Whether the writer's WAL appends are gathered into one write a commit (durable stores only;
-    /// see ``walGatheringCapacity``).
+    /// Whether the writer's WAL appends are gathered and written in a few calls a commit (durable
+    /// stores only; see ``walGatheringCapacity``).
     let gathersWAL: Bool
 
     /// The most the writer gathers of its WAL appends before it writes them: SQLite writes every
