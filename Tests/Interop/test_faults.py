@@ -185,8 +185,9 @@ def test_kill_9_while_sending_loses_nothing_and_a_resent_copy_keeps_its_message_
               f"distinct messages {len(message_ids)}, duplicates {copies} (same Message-ID), lost {lost}")
         assert lost == 0 and len(message_ids) == count
         assert all(len(recipients) == 1 for recipients in message_ids.values())  # a copy is the same message, never another's
-        # At-least-once: only a send in flight at the kill (delivered, not yet recorded) can go twice.
-        assert copies <= 4
+        # At-least-once: only a send in progress at the kill (delivered, not yet recorded) can go
+        # twice; the worker has two in progress per SMTP connection (see test_postgres.py).
+        assert copies <= 2 * 4
     finally:
         controller.stop()
         server.stop()

@@ -174,7 +174,11 @@ def test_kill_9_of_a_worker_while_sending_another_takes_over_and_nothing_is_lost
         print(f"\nkill -9 of one of two workers ({at_kill} received before the kill): sent {stats().get('sent', 0)}, received {len(received)}, "
               f"duplicates {copies}, lost {lost}; the other worker and the lease took over")
         assert lost == 0
-        assert copies <= 2  # at least once: a send in flight at the kill (accepted, not recorded) may go again
+        # At least once: a send in progress at the kill (accepted, not yet recorded) may go again. A
+        # worker has twice as many sends in progress as SMTP connections: a connection takes the
+        # next send while the last one's outcome is being written, so each can have two accepted
+        # and unrecorded (a clean-clone run on 2026-12-01 saw 4 with 2 connections).
+        assert copies <= 2 * 2
         assert workers[1].alive() and api.alive()
     finally:
         controller.stop()
