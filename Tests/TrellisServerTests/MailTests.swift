@@ -17,10 +17,18 @@ actor RecordingTransport: MailTransport {
     /// The Message-ID of every attempt, failed or not.
     var attemptedMessageIds: [String] = []
 
+    /// Runs once, inside the next delivery, before it is answered (the send is in flight).
+    var duringNext: (@Sendable () async -> Void)?
+
     func failNext(_ failure: SMTPFailure) { failures.append(failure) }
+    func whileDeliveringNext(_ action: @escaping @Sendable () async -> Void) { duringNext = action }
 
     func deliver(_ envelope: SMTPSession.Envelope) async -> Result<SMTPReply, SMTPFailure> {
         attemptedMessageIds.append(envelope.header("Message-ID") ?? "")
+        if let action = duringNext {
+            duringNext = nil
+            await action()
+        }
         if !failures.isEmpty { return .failure(failures.removeFirst()) }
         envelopes.append(envelope)
         return .success(SMTPReply(code: 250, lines: ["2.0.0 Ok: queued as \(envelopes.count)"]))

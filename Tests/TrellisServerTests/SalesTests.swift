@@ -228,6 +228,12 @@ struct SalesFixture {
 import Glibc
 #endif
 
+/// A value one task leaves for another.
+actor Slot<Value: Sendable> {
+    var value: Value?
+    func set(_ value: Value?) { self.value = value }
+}
+
 @Suite struct WebhookTests {
     static let secret = "crm-webhook-secret-0123456789"
 
@@ -262,6 +268,27 @@ import Glibc
         fixture.clock.advance(milliseconds: 30_000)
         #expect(try await fixture.sales.drain().webhooksDelivered == 1)
         #expect(await fixture.mail.sent().map(\.recipients) == [["lena@acme.example"]])
+    }
+
+    /// A call that outlives its claim's lease is delivered again by the pass that claims it next;
+    /// only that pass records and counts the delivery.
+    @Test func aDeliveryWhoseClaimRanOutIsCountedOnceByThePassThatRecordsIt() async throws {
+        let fixture = try await SalesFixture()
+        _ = try await fixture.mql("u1", email: "ada@example.com", country: "DE")
+        let sales = fixture.sales, clock = fixture.clock
+        let second = Slot<SalesService.Report>()
+        await fixture.mail.transport.whileDeliveringNext {
+            clock.advance(milliseconds: 121_000)  // past the 120 s lease
+            await second.set(try? await sales.drain())
+        }
+        let first = try await sales.drain()
+        #expect(first.handedOff == 1)
+        #expect(first.webhooksDelivered == 0 && first.webhooksSuperseded == 1)
+        let other = await second.value
+        #expect(other?.webhooksDelivered == 1 && other?.webhooksSuperseded == 0)
+        #expect(await fixture.mail.sent().map(\.recipients) == [["lena@acme.example"], ["lena@acme.example"]])
+        let delivered = try await fixture.store.webhookDeliveries(status: .delivered, limit: 5)
+        #expect(delivered.count == 1 && delivered.first?.attempts == 2)
     }
 
     @Test func theCRMCallbackMustBeSignedAndFresh() async throws {

@@ -58,8 +58,13 @@ public actor SalesService {
         public var reminded = 0
         public var reassigned = 0
         public var escalated = 0
+        /// Webhook calls answered 2xx (or alerts accepted by SMTP) whose delivery this pass recorded.
         public var webhooksDelivered = 0
+        /// Attempts that failed (not 2xx, or no answer); each is retried later or dead-lettered.
         public var webhooksFailed = 0
+        /// Attempts whose claim ran out before their outcome was written: the pass that claimed the
+        /// delivery next records (and counts) it, so the receiver may see the call twice.
+        public var webhooksSuperseded = 0
         public var retrained: Int?
         public init() {}
     }
@@ -367,29 +372,30 @@ public actor SalesService {
             let error: String
             switch result {
             case .success(let status) where (200..<300).contains(status):
-                try await record(delivery, .delivered)
-                report.webhooksDelivered += 1
+                if try await record(delivery, .delivered) { report.webhooksDelivered += 1 } else { report.webhooksSuperseded += 1 }
                 continue
             case .success(let status): error = "HTTP \(status)"
             case .failure(let failure): error = "\(failure)"
             }
             report.webhooksFailed += 1
+            let recorded: Bool
             if delivery.attempts >= webhook.maxAttempts {
-                try await record(delivery, .dead(error: "\(error) (gave up after \(delivery.attempts) attempts)"))
-                logger.error("webhook \(delivery.id) dead-lettered: \(error)")
+                recorded = try await record(delivery, .dead(error: "\(error) (gave up after \(delivery.attempts) attempts)"))
+                if recorded { logger.error("webhook \(delivery.id) dead-lettered: \(error)") }
             } else {
                 let backoff = min(Int64(30_000) << Int64(min(delivery.attempts - 1, 16)), 3_600_000)
-                try await record(delivery, .retry(until: clock.now().adding(milliseconds: backoff), error: error))
+                recorded = try await record(delivery, .retry(until: clock.now().adding(milliseconds: backoff), error: error))
             }
+            if !recorded { report.webhooksSuperseded += 1 }
         }
     }
 
-    /// Records a delivery's outcome under its claim; a claim whose lease ran out leaves the outcome
-    /// to the pass that claimed the delivery next.
-    private func record(_ delivery: WebhookDelivery, _ outcome: WebhookOutcome) async throws {
-        if try await !store.recordWebhook(id: delivery.id, attempt: delivery.attempts, outcome, at: clock.now()) {
-            logger.warning("webhook \(delivery.id): claim lost before its outcome was recorded")
-        }
+    /// Records a delivery's outcome under its claim; false when the claim's lease ran out, which
+    /// leaves the outcome to the pass that claimed the delivery next.
+    private func record(_ delivery: WebhookDelivery, _ outcome: WebhookOutcome) async throws -> Bool {
+        if try await store.recordWebhook(id: delivery.id, attempt: delivery.attempts, outcome, at: clock.now()) { return true }
+        logger.warning("webhook \(delivery.id): claim lost before its outcome was recorded")
+        return false
     }
 
     // MARK: Training
