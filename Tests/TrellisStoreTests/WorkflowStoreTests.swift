@@ -102,6 +102,40 @@ import TrellisCore
         #expect(try walBytes() == quiet, "a qualify pass with no rules wrote to the WAL")
     }
 
+    /// On PostgreSQL a workflow or qualify pass that finds no new event since its cursor does not
+    /// write the cursor row (an UPDATE to the same value is still a new row version): its `xmin`,
+    /// the transaction that wrote it, stays the same.
+    @Test func aPostgresPassWithNoNewEventWritesNoCursor() async throws {
+        guard StoreKind.postgresURL != nil else { return }
+        let fixture = try await StoreFixture(.postgres)
+        _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
+        let workflows = try await set(fixture.store)
+        let noRules = Qualifier(catalog: try SegmentCatalog([]), model: nil)
+        func versions() async throws -> [String] {
+            try await fixture.store.strings(sql: "SELECT xmin::text FROM workflow_cursor") + (try await fixture.store.strings(sql: "SELECT xmin::text FROM qualify_cursor"))
+        }
+        func cursors() async throws -> [String] {
+            try await fixture.store.strings(sql: "SELECT last_seq::text FROM workflow_cursor") + (try await fixture.store.strings(sql: "SELECT last_seq::text FROM qualify_cursor"))
+        }
+        try await fixture.ingest([track("c1", user: "u1", event: "Clicked")])
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        _ = try await fixture.store.qualify(with: noRules, at: fixture.now, limit: 100)
+        let head = try await fixture.store.strings(sql: "SELECT max(seq)::text FROM events")
+        #expect(try await cursors() == head + head)
+        let written = try await versions()
+        for _ in 1...3 {
+            _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+            _ = try await fixture.store.qualify(with: noRules, at: fixture.now, limit: 100)
+        }
+        #expect(try await versions() == written, "a pass with nothing new wrote a cursor")
+        // New events move both cursors again.
+        try await fixture.ingest([track("c2", user: "u1", event: "Clicked")])
+        _ = try await fixture.store.advanceWorkflows(workflows, at: fixture.now, limit: 100)
+        _ = try await fixture.store.qualify(with: noRules, at: fixture.now, limit: 100)
+        let moved = try await fixture.store.strings(sql: "SELECT max(seq)::text FROM events")
+        #expect(try await cursors() == moved + moved && moved != head)
+    }
+
     @Test(arguments: StoreKind.available) func aReplayedPassSendsNothingTwiceAndSkipsNothing(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         _ = try await fixture.store.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)

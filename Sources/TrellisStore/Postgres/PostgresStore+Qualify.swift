@@ -123,7 +123,12 @@ extension PostgresStore: QualifyStore {
     public func qualify(with qualifier: Qualifier, at now: Timestamp, limit: Int) async throws -> QualifyReport {
         if qualifier.catalog.segments.isEmpty && qualifier.scorer == nil {
             try await write { session in
-                try await session.execute("UPDATE qualify_cursor SET last_seq = (SELECT coalesce(max(seq), 0) FROM events) WHERE id = 1")
+                // Only when events came in since: an UPDATE to the same value still writes a row version.
+                try await session.execute(
+                    """
+                    UPDATE qualify_cursor SET last_seq = head.seq FROM (SELECT coalesce(max(seq), 0) AS seq FROM events) AS head
+                    WHERE id = 1 AND last_seq <> head.seq
+                    """)
             }
             return QualifyReport()
         }
@@ -501,7 +506,7 @@ struct PostgresFactsLoader {
         self.needs = needs
         self.segmentNames = segmentNames
         memo = snapshot ? FactsLoader.ColleagueMemo() : nil
-        eventsSQL = FactsLoader.eventsSQL(needs) + " ORDER BY seq"
+        eventsSQL = FactsLoader.eventsSQL(needs, contactIds: true) + " ORDER BY contact_id, seq"
     }
 
     /// The facts of a page of contacts in a query of each kind for the page, not a few for each
@@ -530,7 +535,7 @@ struct PostgresFactsLoader {
         }
         if !needs.eventNames.isEmpty {
             let since = needs.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
-            for event in try await session.rows(FactsLoader.eventsSQL(needs, contactIds: true) + " ORDER BY contact_id, seq", [ids, since]) {
+            for event in try await session.rows(eventsSQL, [ids, since]) {
                 guard let name: String = try event[1], needs.eventNames.contains(name) else { continue }
                 let properties = needs.filteredEventNames.contains(name) ? try JSONValue.column(try event[3], "events.properties") : [:]
                 byId[try event[0]]?.eventsByName[name, default: []].append(EventFact(timestamp: Timestamp(millisecondsSinceEpoch: try event[2]), properties: properties))
@@ -545,44 +550,23 @@ struct PostgresFactsLoader {
         return rows.map { byId[$0.id]! }
     }
 
+    /// One contact's facts: the page query for a page of one, then (for account rules) its
+    /// colleagues' facts, memoized across a snapshot.
     func facts(for row: ContactRow, at now: Timestamp, withColleagues: Bool) async throws -> ContactFacts {
-        var facts = ContactFacts(contact: row.contact(anonymousIds: []))
-        if let accountId = row.accountId {
-            if let account = try await session.row("SELECT id, group_id, name, traits, created_at, updated_at FROM accounts WHERE id = ?", [accountId]) {
-                facts.account = Account(
-                    id: try account[0], groupId: try account[1], name: try account[2], traits: try JSONValue.column(try account[3], "accounts.traits"),
-                    createdAt: Timestamp(millisecondsSinceEpoch: try account[4]), updatedAt: Timestamp(millisecondsSinceEpoch: try account[5]))
+        var facts = try await self.facts(for: [row], at: now, withColleagues: false)[0]
+        guard withColleagues, needs.accountRules, let accountId = row.accountId else { return facts }
+        var others: [ContactFacts] = []
+        for id in try await session.int64s("SELECT id FROM contacts WHERE account_id = ? AND id <> ? ORDER BY id LIMIT 500", [accountId, row.id]) {
+            if let known = memo?.facts[id] {
+                others.append(known)
+                continue
             }
-            if withColleagues, needs.accountRules {
-                var others: [ContactFacts] = []
-                for id in try await session.int64s("SELECT id FROM contacts WHERE account_id = ? AND id <> ? ORDER BY id LIMIT 500", [accountId, row.id]) {
-                    if let known = memo?.facts[id] {
-                        others.append(known)
-                        continue
-                    }
-                    guard let colleague = try await ContactRow.fetch(session, id: id) else { continue }
-                    let loaded = try await self.facts(for: colleague, at: now, withColleagues: false)
-                    memo?.facts[id] = loaded
-                    others.append(loaded)
-                }
-                facts.others = others
-            }
+            guard let colleague = try await ContactRow.fetch(session, id: id) else { continue }
+            let loaded = try await self.facts(for: colleague, at: now, withColleagues: false)
+            memo?.facts[id] = loaded
+            others.append(loaded)
         }
-        if !needs.eventNames.isEmpty {
-            let since = needs.eventWindow.map { now.subtracting($0).millisecondsSinceEpoch } ?? Int64.min
-            for event in try await session.rows(eventsSQL, [row.id, since]) {
-                guard let name: String = try event[0], needs.eventNames.contains(name) else { continue }
-                let properties = needs.filteredEventNames.contains(name) ? try JSONValue.column(try event[2], "events.properties") : [:]
-                facts.eventsByName[name, default: []].append(EventFact(timestamp: Timestamp(millisecondsSinceEpoch: try event[1]), properties: properties))
-            }
-        }
-        if needs.memberships {
-            var memberships: Set<String> = []
-            for id in try await session.int64s("SELECT segment_id FROM segment_members WHERE contact_id = ?", [row.id]) {
-                if let name = segmentNames[id] { memberships.insert(name) }
-            }
-            facts.memberships = memberships
-        }
+        facts.others = others
         return facts
     }
 }

@@ -179,7 +179,11 @@ struct PostgresWorkflowPass {
         try await sweepInactivity(limit: limit)
         try await sweepDates()
         try await saveRuns()
-        try await session.execute("UPDATE workflow_cursor SET last_seq = ? WHERE id = 1", [last])
+        // A pass that looked at no new event leaves the cursor row alone: an UPDATE writes a new
+        // row version (and WAL) even when the value is the same, and passes run after every commit.
+        if last != cursor {
+            try await session.execute("UPDATE workflow_cursor SET last_seq = ? WHERE id = 1", [last])
+        }
         return report
     }
 
