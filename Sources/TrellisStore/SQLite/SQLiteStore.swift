@@ -55,11 +55,15 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA page_size = 1024")
             try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
-            // A 64 MiB page cache for the writer: the hot index pages of a growing event log stay in
-            // memory, and memory stays bounded (no mmap, whose pages would grow the resident size
-            // with the file). Readers (the qualify stage, the API, segment scans) get 16 MiB each:
-            // with 64 MiB apiece, four busy readers took the server from 130 to 485 MiB.
-            try db.execute(sql: db.configuration.readonly ? "PRAGMA cache_size = -16384" : "PRAGMA cache_size = -65536")
+            // A 16 MiB page cache for each connection, bounded memory (no mmap, whose pages would
+            // grow the resident size with the file); with 64 MiB apiece, four busy readers took the
+            // server from 130 to 485 MiB. The writer had 64 MiB until 2026-12-01, but SQLite walks
+            // the whole page cache's hash at the end of every write transaction (pcache1Truncate
+            // from pager_end_transaction), so a commit cost time in proportion to the pages cached:
+            // ~30 µs with 2 MiB, ~110–180 µs with 64 MiB full (Python's sqlite3, same library). With
+            // 16 MiB, `/v1/track` (small commits) ran ~18% faster and batches no slower
+            // (docs/performance.md, "The writer's page cache").
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
             // No checkpoints inside commits: ``CheckpointScheduler`` runs them on their own connection.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
             try db.execute(sql: "PRAGMA journal_size_limit = 134217728")
@@ -91,6 +95,9 @@ public final class SQLiteStore: Store {
         // Every commit on the writer (ingest, passes, sends) reports how many frames the WAL holds.
         pool.writeWithoutTransaction { db in checkpoints.watch(db) }
     }
+
+    /// Each connection's page cache, in KiB.
+    static let cacheKiB = 16_384
 
     /// Retries a busy lock every 200 µs for up to 10 s.
     static let pollingBusyMode = Database.BusyMode.callback { tries in
