@@ -11,10 +11,7 @@ public enum APIKeys {
     }
 
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Array(key.utf8)).map { byte in
-            let text = String(byte, radix: 16)
-            return byte < 16 ? "0" + text : text
-        }.joined()
+        Hex.lowercase(SHA256.hash(data: Array(key.utf8)))
     }
 
     /// Creates and stores a key; returns the secret, which is not kept anywhere.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import TrellisCore
 
 /// Signed tokens for the links in an email (unsubscribe, preferences, open pixel, click): the
 /// payload in URL-safe base64 and an HMAC-SHA256 over it with a server secret, so that guessing
@@ -114,7 +115,7 @@ public struct LinkPayload: Sendable, Equatable {
 public enum LinkDigest {
     public static func hmacHex(key: [UInt8], message: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        return Hex.lowercase(mac)
     }
 
     /// Constant-time check of a hex HMAC.
