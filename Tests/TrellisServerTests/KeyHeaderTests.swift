@@ -4,7 +4,8 @@ import TrellisStore
 
 @testable import TrellisServer
 
-/// How a write key is read from Segment's HTTP Basic header, and how a key is hashed at rest.
+/// How a write key is read from Segment's HTTP Basic header, how a key is hashed at rest, and how
+/// a request's media type is read (the header work every tracking request does).
 @Suite struct KeyHeaderTests {
     func basic(_ credentials: String) -> String { Data(credentials.utf8).base64EncodedString() }
 
@@ -31,5 +32,14 @@ import TrellisStore
     @Test func aKeyIsHashedAsLowercaseHexSHA256() {
         #expect(APIKeys.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(APIKeys.hash("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    }
+
+    @Test func theMediaTypeIsThePartBeforeParametersLowercased() {
+        #expect(RequestBody.mediaType(header: "application/json") == "application/json")
+        #expect(RequestBody.mediaType(header: " Application/JSON ; charset=utf-8") == "application/json")
+        #expect(RequestBody.mediaType(header: "text/plain;charset=UTF-8") == "text/plain")
+        #expect(RequestBody.mediaType(header: "\tmultipart/form-data; boundary=x") == "multipart/form-data")
+        #expect(RequestBody.mediaType(header: "") == "")
+        #expect(RequestBody.mediaType(header: "; charset=utf-8") == "")
     }
 }
