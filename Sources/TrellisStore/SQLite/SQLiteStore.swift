@@ -60,9 +60,9 @@ public final class SQLiteStore: Store {
             // server from 130 to 485 MiB. The writer had 64 MiB until 2026-12-01, but SQLite walks
             // the whole page cache's hash at the end of every write transaction (pcache1Truncate
             // from pager_end_transaction), so a commit cost time in proportion to the pages cached:
-            // ~30 µs with 2 MiB, ~110–180 µs with 64 MiB full (Python's sqlite3, same library). With
-            // 16 MiB, `/v1/track` (small commits) ran ~18% faster and batches no slower
-            // (docs/performance.md, "The writer's page cache").
+            // ~30 µs with 2 MiB, ~110–180 µs with 64 MiB full (scripts/sqlite-commit-cost). With
+            // 16 MiB, `/v1/track` (small commits) answered 11–13% more requests a second and
+            // batches were no slower (docs/performance.md, "The writer's page cache").
             try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
             // No checkpoints inside commits: ``CheckpointScheduler`` runs them on their own connection.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
