@@ -71,11 +71,7 @@ public final class KeyAuthenticator: Sendable {
         // The scheme is case-insensitive (RFC 9110 §11.1).
         func lowered(_ byte: UInt8) -> UInt8 { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte }
         guard bytes.count >= scheme.count, zip(bytes, scheme).allSatisfy({ lowered($0) == $1 }) else { return nil }
-        var start = scheme.count, end = bytes.count
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        guard let decoded = Data(base64Encoded: Data(bytes[start..<end])) else { return nil }
+        guard let decoded = Data(base64Encoded: Data(HeaderBytes.trimmed(bytes[scheme.count...]))) else { return nil }
         // The user name is everything before the first colon (the password, empty for a write key, follows it).
         let user = decoded.prefix { $0 != UInt8(ascii: ":") }
         return String(validating: user, as: UTF8.self)

@@ -37,10 +37,6 @@ enum RequestBody {
     /// request asks, and Foundation's trimming was a visible share of one (perf).
     static func mediaType(header: String) -> String {
         let bytes = Array(header.utf8.prefix { $0 != UInt8(ascii: ";") })
-        var start = 0, end = bytes.count
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        while start < end, isSpace(bytes[start]) { start += 1 }
-        while end > start, isSpace(bytes[end - 1]) { end -= 1 }
-        return String(decoding: bytes[start..<end], as: UTF8.self).lowercased()
+        return String(decoding: HeaderBytes.trimmed(bytes[...]), as: UTF8.self).lowercased()
     }
 }
