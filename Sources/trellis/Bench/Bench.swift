@@ -11,8 +11,8 @@ import TrellisStore
 /// `trellis bench`: benchmarks that print figures. `ingest` is the default.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks that print figures: ingest (default), qualify, segments, reports, workflows, mail, routing, webhooks, workers.",
-        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self, BenchReports.self, BenchWorkflows.self, BenchMail.self, BenchRouting.self, BenchWebhooks.self, BenchWorkers.self], defaultSubcommand: BenchIngest.self)
+        abstract: "Benchmarks that print figures: ingest (default), qualify, segments, reports, workflows, mail, routing, webhooks, workers, writer.",
+        subcommands: [BenchIngest.self, BenchQualify.self, BenchSegments.self, BenchReports.self, BenchWorkflows.self, BenchMail.self, BenchRouting.self, BenchWebhooks.self, BenchWorkers.self, BenchWriter.self], defaultSubcommand: BenchIngest.self)
 }
 
 struct BenchIngest: AsyncParsableCommand {
