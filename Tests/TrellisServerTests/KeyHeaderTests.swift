@@ -28,6 +28,20 @@ import TrellisStore
         #expect(KeyAuthenticator.basicUser(header: "Basic " + Data([0xff, 0xfe, 0x3a]).base64EncodedString()) == nil)
     }
 
+    /// The management API, the tracking API and the audit log read `Bearer <key>` through this one reader.
+    @Test func theBearerKeyIsTheTrimmedCredentialInAnyCaseOfTheScheme() {
+        #expect(KeyAuthenticator.bearerKey(header: "Bearer tk_123") == "tk_123")
+        #expect(KeyAuthenticator.bearerKey(header: "bEARER \t tk_123 \t") == "tk_123")
+        #expect(KeyAuthenticator.bearerKey(header: "Bearer\ttk_123") == "tk_123")
+        #expect(KeyAuthenticator.bearerKey(header: "Bearer clé") == "clé")
+        #expect(KeyAuthenticator.bearerKey(header: "Bearer ") == nil)
+        #expect(KeyAuthenticator.bearerKey(header: "Bearer  \t ") == nil)
+        #expect(KeyAuthenticator.bearerKey(header: "Bearer") == nil)
+        #expect(KeyAuthenticator.bearerKey(header: "Bearertk_123") == nil)
+        #expect(KeyAuthenticator.bearerKey(header: "Basic dGs6") == nil)
+        #expect(KeyAuthenticator.bearerKey(header: "") == nil)
+    }
+
     /// Keys are stored as this hash: it must not change, or every stored key stops working.
     @Test func aKeyIsHashedAsLowercaseHexSHA256() {
         #expect(APIKeys.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -46,7 +46,7 @@ public final class KeyAuthenticator: Sendable {
         guard let header = request.headers[.authorization] else {
             throw APIError.unauthorized("send an API key as 'Authorization: Bearer <key>'")
         }
-        guard header.lowercased().hasPrefix("bearer "), case let key = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !key.isEmpty else {
+        guard let key = Self.bearerKey(header: header) else {
             throw APIError.unauthorized("the Authorization header must be 'Bearer <key>'")
         }
         guard let record = try await record(forKey: key) else { throw APIError.unauthorized("the API key is not valid") }
@@ -54,6 +54,13 @@ public final class KeyAuthenticator: Sendable {
             throw APIError.forbidden("a \(record.role.rawValue) key may not do this (needs \(permission.rawValue))")
         }
         return record
+    }
+
+    /// The key of `Authorization: Bearer <key>`: nil for another scheme or an empty key. The one
+    /// reader of the scheme for the management API, the tracking API and the audit log.
+    static func bearerKey(header: String) -> String? {
+        guard let credentials = HeaderBytes.credentials(header, scheme: "bearer"), !credentials.isEmpty else { return nil }
+        return String(decoding: credentials, as: UTF8.self)
     }
 
     /// The write key of Segment's HTTP Basic scheme: the key is the user name, the password empty.
@@ -66,12 +73,9 @@ public final class KeyAuthenticator: Sendable {
     }
 
     static func basicUser(header: String) -> String? {
-        let bytes = Array(header.utf8)
-        let scheme = Array("basic ".utf8)
-        // The scheme is case-insensitive (RFC 9110 §11.1).
-        func lowered(_ byte: UInt8) -> UInt8 { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte }
-        guard bytes.count >= scheme.count, zip(bytes, scheme).allSatisfy({ lowered($0) == $1 }) else { return nil }
-        guard let decoded = Data(base64Encoded: Data(HeaderBytes.trimmed(bytes[scheme.count...]))) else { return nil }
+        guard let credentials = HeaderBytes.credentials(header, scheme: "basic"),
+            let decoded = Data(base64Encoded: Data(credentials))
+        else { return nil }
         // The user name is everything before the first colon (the password, empty for a write key, follows it).
         let user = decoded.prefix { $0 != UInt8(ascii: ":") }
         return String(validating: user, as: UTF8.self)

@@ -46,8 +46,8 @@ struct AuditMiddleware: RouterMiddleware {
 
     /// The API key (its name) or the console user (their address) behind a request.
     func actor(_ request: Request) async throws -> (String, String) {
-        if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            let key = try await services.authenticator.record(forKey: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        if let header = request.headers[.authorization], let bearer = KeyAuthenticator.bearerKey(header: header),
+            let key = try await services.authenticator.record(forKey: bearer)
         {
             return ("key:\(key.name)", key.role.rawValue)
         }

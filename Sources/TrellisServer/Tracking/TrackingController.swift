@@ -43,8 +43,8 @@ struct TrackingController {
         var key: APIKeyRecord?
         if let user = KeyAuthenticator.basicUser(request) {
             key = try await writeKey(user)
-        } else if let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") {
-            key = try await writeKey(String(header.dropFirst(7)))
+        } else if let header = request.headers[.authorization], let bearer = KeyAuthenticator.bearerKey(header: header) {
+            key = try await writeKey(bearer)
         }
         switch RequestBody.mediaType(request) {
         case "application/json", "text/plain":
