@@ -45,6 +45,29 @@ import TrellisCore
         #expect(try await fixture.store.timeline(contactId: u2, before: nil, limit: 10).count == 2)
     }
 
+    /// The writer's hot path (behaviour from a known contact) lets the insert find duplicates; a
+    /// retry that arrives an hour later, from a device whose clock moved, must still change
+    /// nothing: not the log, not the contact's last seen, not the counts.
+    @Test(arguments: StoreKind.available) func aLateRetryOfBehaviourChangesNothing(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let contactId = try #require(try await fixture.ingest([track("seen", user: "u1")]).contactIds[0])
+        try await fixture.ingest([track("t1", user: "u1"), track("t2", anon: "a9")])
+        let before = try #require(try await fixture.store.contact(id: contactId))
+        let hourLater = fixture.now.adding(milliseconds: 3_600_000)
+        var retry = track("t1", user: "u1", at: hourLater)
+        retry.sentAt = hourLater
+        let outcome = try await fixture.ingest([retry, track("t2", anon: "a9", at: hourLater), track("t3", user: "u2")], at: hourLater)
+        #expect(outcome.stored == 1)
+        #expect(outcome.duplicates == 2)
+        #expect(outcome.contactIds[0] == nil && outcome.contactIds[1] == nil)
+        #expect(outcome.contactIds[2] != nil && outcome.contactIds[2] != contactId)
+        #expect(try await fixture.store.eventCount() == 4)
+        let after = try #require(try await fixture.store.contact(id: contactId))
+        #expect(after.lastSeen == before.lastSeen, "the duplicate moved last seen")
+        let anonymous = try #require(try await fixture.store.contacts(ContactQuery()).first { $0.anonymousIds == ["a9"] })
+        #expect(anonymous.lastSeen == fixture.now)
+    }
+
     @Test(arguments: StoreKind.available) func messageIdsAreUniquePerSource(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         try await fixture.ingest([track("m1", user: "u1")], source: "web")

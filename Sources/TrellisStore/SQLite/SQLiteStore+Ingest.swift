@@ -15,22 +15,25 @@ extension SQLiteStore {
 ///
 /// This is the single writer's inner loop, so it is written for cost: the hot statements are
 /// prepared once per transaction (looking a statement up by its SQL text hashes the text), and
-/// a batch's messageIds are checked against the log in one query, not one per message.
+/// for plain behaviour from a known contact (most of the traffic) the insert is the duplicate
+/// check: the log's `UNIQUE (source, message_id)` probe answers it, not a query of its own.
 struct IngestWriter {
     static let lastSeenResolutionMilliseconds: Int64 = 60_000
     let db: Database
     private let insertEvent: DirectStatement
+    /// The same insert, skipped when the messageId is already in the log (`changes()` tells).
+    private let insertNewEvent: DirectStatement
     private let findIdentity: DirectStatement
     private let touchContact: DirectStatement
 
     init(db: Database) throws {
         self.db = db
-        insertEvent = DirectStatement(
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
-                        timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """))
+        let insert = """
+            INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
+                timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
+        insertEvent = DirectStatement(try db.cachedStatement(sql: insert))
+        insertNewEvent = DirectStatement(try db.cachedStatement(sql: insert + " ON CONFLICT (source, message_id) DO NOTHING"))
         findIdentity = DirectStatement(try db.cachedStatement(sql: "SELECT contact_id FROM identities WHERE kind = ? AND value = ?"))
         // lastSeen has one-minute resolution (the event log keeps exact times): a contact sending
         // a burst of events has its row rewritten once a minute, not once an event, which under
@@ -46,10 +49,27 @@ struct IngestWriter {
     mutating func apply(_ batch: IngestBatch) throws -> IngestOutcome {
         var outcome = IngestOutcome()
         outcome.contactIds.reserveCapacity(batch.messages.count)
-        var seen = try storedMessageIds(source: batch.source, among: batch.messages.map(\.message.messageId))
         for ingest in batch.messages {
             let message = ingest.message
-            guard seen.insert(message.messageId).inserted else {
+            let timestamp = message.correctedTimestamp(receivedAt: batch.receivedAt)
+            // Plain behaviour from a known contact: append if new, then touch the contact. A
+            // duplicate changes nothing (its corrected time may differ from the original's, so
+            // the touch waits for the insert).
+            if Self.onlyAppends(ingest), let known = try knownContact(message) {
+                let stored = try appendEvent(
+                    message, propertiesText: ingest.propertiesText, contextText: ingest.contextText, contactId: known, source: batch.source,
+                    timestamp: timestamp, receivedAt: batch.receivedAt, skippingDuplicate: true)
+                if stored {
+                    try touch(known, at: timestamp)
+                    outcome.stored += 1
+                } else {
+                    outcome.duplicates += 1
+                }
+                outcome.contactIds.append(stored ? known : nil)
+                continue
+            }
+            // Anything else may change profiles and identities: a duplicate must be known first.
+            guard try !isStored(source: batch.source, messageId: message.messageId) else {
                 outcome.duplicates += 1
                 outcome.contactIds.append(nil)
                 continue
@@ -60,7 +80,6 @@ struct IngestWriter {
                 outcome.contactIds.append(nil)
                 continue
             }
-            let timestamp = message.correctedTimestamp(receivedAt: batch.receivedAt)
             let contactId = try resolveContact(message, at: timestamp, receivedAt: batch.receivedAt, source: batch.source)
             try applyEffects(ingest, contactId: contactId, at: timestamp, batch: batch)
             try appendEvent(
@@ -72,19 +91,20 @@ struct IngestWriter {
         return outcome
     }
 
-    /// The messageIds among `ids` already in the log for `source`.
-    func storedMessageIds(source: String, among ids: [String]) throws -> Set<String> {
-        var found = Set<String>()
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            // Cached by size: batches mostly have the same few sizes, so the query is prepared once.
-            let statement = try db.cachedStatement(sql: "SELECT message_id FROM events WHERE source = ? AND message_id IN (\(placeholders))")
-            try statement.setArguments(StatementArguments([source] + chunk.map { $0 as String }))
-            let cursor = try String.fetchCursor(statement)
-            while let id = try cursor.next() { found.insert(id) }
-        }
-        return found
+    /// Whether storing the message can do no more than append it and touch its contact's
+    /// first/last seen: behaviour (not identify, alias or group) with one identifier and nothing
+    /// for the profile. Whether that contact exists is ``knownContact(_:)``'s question.
+    static func onlyAppends(_ ingest: IngestMessage) -> Bool {
+        let message = ingest.message
+        return message.type != .identify && message.type != .alias && message.type != .group
+            && (message.userId == nil) != (message.anonymousId == nil)
+            && ingest.consent == nil && ingest.stage == nil && ingest.owner == nil
+    }
+
+    /// Whether `messageId` from `source` is already in the log (this transaction's rows included).
+    func isStored(source: String, messageId: String) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE source = ? AND message_id = ?")
+        return try Bool.fetchOne(statement, arguments: [source, messageId]) != nil
     }
 
     // MARK: Identity
@@ -112,12 +132,16 @@ struct IngestWriter {
         return try findIdentity.step() ? findIdentity.int64(0) : nil
     }
 
+    /// The contact of a message that carries exactly one identifier, when that identifier is known.
+    func knownContact(_ message: TrackingMessage) throws -> Int64? {
+        if message.anonymousId == nil { return try contactId(kind: "user", value: message.userId) }
+        if message.userId == nil { return try contactId(kind: "anon", value: message.anonymousId) }
+        return nil
+    }
+
     mutating func resolveContact(_ message: TrackingMessage, at timestamp: Timestamp, receivedAt: Timestamp, source: String) throws -> Int64 {
         // The hot path: a known visitor or user sending behaviour, with nothing new to link.
-        if message.type != .identify, message.type != .alias {
-            if message.anonymousId == nil, let known = try contactId(kind: "user", value: message.userId) { return known }
-            if message.userId == nil, let known = try contactId(kind: "anon", value: message.anonymousId) { return known }
-        }
+        if message.type != .identify, message.type != .alias, let known = try knownContact(message) { return known }
         let byUserId = try candidate(kind: "user", value: message.userId)
         let byAnonymousId = try candidate(kind: "anon", value: message.anonymousId)
         if message.type != .identify, message.type != .alias, let byUserId, byAnonymousId?.contactId == byUserId.contactId {
@@ -203,10 +227,7 @@ struct IngestWriter {
         let message = ingest.message
         let needsProfile = message.type == .identify || message.type == .group || ingest.consent != nil || ingest.stage != nil || ingest.owner != nil
         guard needsProfile, var contact = try ContactRow.fetch(db, id: contactId) else {
-            defer { touchContact.reset() }
-            touchContact.bind(1, timestamp.millisecondsSinceEpoch)
-            touchContact.bind(2, contactId)
-            try touchContact.step()
+            try touch(contactId, at: timestamp)
             return
         }
         let previousStage = contact.stage
@@ -238,6 +259,14 @@ struct IngestWriter {
                 properties: ["from": previousStage.map { .string($0.rawValue) } ?? .null, "to": .string(stage.rawValue), "cause": .string(message.type.rawValue)])
             try appendEvent(change, contactId: contactId, source: batch.source, timestamp: timestamp, receivedAt: batch.receivedAt)
         }
+    }
+
+    /// Moves the contact's first/last seen to take in `timestamp` (last seen to the minute).
+    func touch(_ contactId: Int64, at timestamp: Timestamp) throws {
+        defer { touchContact.reset() }
+        touchContact.bind(1, timestamp.millisecondsSinceEpoch)
+        touchContact.bind(2, contactId)
+        try touchContact.step()
     }
 
     func upsertAccount(groupId: String, traits: [String: JSONValue], at: Timestamp) throws -> Int64 {
@@ -277,10 +306,14 @@ struct IngestWriter {
             timestamp: timestamp, receivedAt: receivedAt)
     }
 
+    /// Appends a row to the log; with `skippingDuplicate`, a messageId already logged for `source`
+    /// stores nothing. Returns whether the row was stored.
+    @discardableResult
     func appendEvent(
         _ message: TrackingMessage, propertiesText: String, contextText: String, contactId: Int64?, source: String, timestamp: Timestamp,
-        receivedAt: Timestamp
-    ) throws {
+        receivedAt: Timestamp, skippingDuplicate: Bool = false
+    ) throws -> Bool {
+        let insertEvent = skippingDuplicate ? insertNewEvent : insertEvent
         defer { insertEvent.reset() }
         insertEvent.bind(1, source)
         insertEvent.bind(2, message.messageId)
@@ -297,5 +330,6 @@ struct IngestWriter {
         insertEvent.bind(13, message.sentAt?.millisecondsSinceEpoch)
         insertEvent.bind(14, receivedAt.millisecondsSinceEpoch)
         try insertEvent.step()
+        return !skippingDuplicate || db.changesCount > 0
     }
 }
