@@ -22,6 +22,7 @@ struct IngestWriter {
     let db: Database
     private let insertEvent: DirectStatement
     /// The same insert, skipped when the messageId is already in the log (`changes()` tells).
+    /// A skipped row still takes a number from the AUTOINCREMENT sequence: `seq` may have gaps.
     private let insertNewEvent: DirectStatement
     private let findIdentity: DirectStatement
     private let touchContact: DirectStatement
