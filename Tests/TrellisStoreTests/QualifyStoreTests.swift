@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TrellisCore
 @testable import TrellisStore
@@ -75,6 +76,43 @@ import TrellisCore
         #expect(recomputed.entered == 0 && recomputed.exited == 0)
         let preview = try await fixture.store.preview(record.definition.match, with: qualifier, at: fixture.now, sampleSize: 10)
         #expect(Set(preview.sample) == members)
+    }
+
+    /// Two workers started together both recompute a changed segment (and a qualify pass may move
+    /// the same contacts meanwhile): whichever writes a member first logs the entry, once.
+    @Test(arguments: StoreKind.available) func concurrentRecomputesLogEachEntryOnce(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let record = try await fixture.store.saveSegment(try segment(#"{"name":"keen","match":{"event":"Pricing Viewed"}}"#), at: fixture.now)
+        try await fixture.ingest((0..<300).map { track("v\($0)", user: "u\($0)", event: "Pricing Viewed") })
+        let qualifier = try await qualifier(fixture.store)
+        let store = fixture.store
+        let now = fixture.now
+        for round in 1...3 {
+            async let first = store.recompute(segmentId: record.id, with: qualifier, at: now) { _, _ in }
+            async let second = store.recompute(segmentId: record.id, with: qualifier, at: now) { _, _ in }
+            let (one, other) = try await (first, second)
+            #expect(one.entered + other.entered == 300, "each entry is reported by the recompute that made it")
+            let entries = try await eventCount(store, named: QualifyEvents.segmentEntered)
+            #expect(entries == 300 * round, "round \(round): \(entries) Segment Entered events for 300 entries a round")
+            #expect(try await store.segmentMembers(segmentId: record.id, afterContactId: nil, limit: 1_000).count == 300)
+            // Out again, twice at once: every exit is logged once too.
+            _ = try await store.saveSegment(try segment(#"{"name":"keen","match":{"event":"Never Happens"}}"#), at: now)
+            async let third = store.recompute(segmentId: record.id, with: qualifier, at: now) { _, _ in }
+            async let fourth = store.recompute(segmentId: record.id, with: qualifier, at: now) { _, _ in }
+            let (out, again) = try await (third, fourth)
+            #expect(out.exited + again.exited == 300)
+            #expect(try await eventCount(store, named: QualifyEvents.segmentExited) == 300 * round)
+            #expect(try await store.segmentMembers(segmentId: record.id, afterContactId: nil, limit: 1_000).isEmpty)
+            _ = try await store.saveSegment(try segment(#"{"name":"keen","match":{"event":"Pricing Viewed"}}"#), at: now)
+        }
+    }
+
+    func eventCount(_ store: any TestableStore, named name: String) async throws -> Int {
+        if let sqlite = store as? SQLiteStore {
+            return try await sqlite.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events WHERE name = ?", arguments: [name]) ?? 0 }
+        }
+        let postgres = try #require(store as? PostgresStore)
+        return try await postgres.read { session in Int(try await session.int64("SELECT count(*) FROM events WHERE name = ?", [name]) ?? 0) }
     }
 
     @Test(arguments: StoreKind.available) func aSecondPassFindsNothingToDoAndScoresAreNotCountedTwice(kind: StoreKind) async throws {

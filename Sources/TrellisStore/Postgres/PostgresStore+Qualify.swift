@@ -181,29 +181,33 @@ extension PostgresStore: QualifyStore {
         var report = RecomputeReport()
         report.contacts = scan.total
         report.members = scan.matched.count
-        report.entered = entered.count
-        report.exited = exited.count
         let at = now.millisecondsSinceEpoch
         let properties: [String: JSONValue] = ["segment": .string(record.definition.name), "segmentId": .int(segmentId), "cause": "recompute"]
         // In chunks, so ingest is never held up behind one huge transaction.
         for (changes, entering) in [(entered, true), (exited, false)] {
             for start in stride(from: 0, to: changes.count, by: 2_000) {
                 let slice = Array(changes[start..<min(start + 2_000, changes.count)])
-                try await write { session in
+                report = try await write { [report] session in
+                    var report = report
                     let writer = PostgresIngestWriter(session: session)
                     var random = SystemRandomNumberGenerator()
                     for id in slice {
-                        if entering {
-                            try await session.execute(
-                                "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [segmentId, id, at])
-                        } else {
-                            try await session.execute("DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?", [segmentId, id])
-                        }
+                        let moved =
+                            entering
+                            ? try await session.rows(
+                                "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING contact_id",
+                                [segmentId, id, at])
+                            : try await session.rows("DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ? RETURNING contact_id", [segmentId, id])
+                        // A qualify pass or another worker's recompute may have made the same move
+                        // since this one read the members: the log gets one entry or exit, not two.
+                        guard !moved.isEmpty else { continue }
+                        if entering { report.entered += 1 } else { report.exited += 1 }
                         let message = TrackingMessage(
                             type: .track, messageId: "q-\(id)-\(at)-\(String(random.next(), radix: 36))",
                             name: entering ? QualifyEvents.segmentEntered : QualifyEvents.segmentExited, properties: properties)
                         try await writer.appendEvent(message, contactId: id, source: QualifyPlanner.ownSource, timestamp: now, receivedAt: now)
                     }
+                    return report
                 }
             }
         }
@@ -417,14 +421,18 @@ struct PostgresQualifyWriter {
         let at = now.millisecondsSinceEpoch
         for name in result.membership.entered {
             guard let segmentId = plan.segmentIds[name] else { continue }
-            try await session.execute(
-                "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", [segmentId, contactId, at])
+            let added = try await session.rows(
+                "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING RETURNING contact_id",
+                [segmentId, contactId, at])
+            // A recompute of the segment may have made the move since this pass was planned.
+            guard !added.isEmpty else { continue }
             try await log(QualifyEvents.segmentEntered, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)], writer: writer)
             report.entered += 1
         }
         for name in result.membership.exited {
             guard let segmentId = plan.segmentIds[name] else { continue }
-            try await session.execute("DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?", [segmentId, contactId])
+            let removed = try await session.rows("DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ? RETURNING contact_id", [segmentId, contactId])
+            guard !removed.isEmpty else { continue }
             try await log(QualifyEvents.segmentExited, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)], writer: writer)
             report.exited += 1
         }

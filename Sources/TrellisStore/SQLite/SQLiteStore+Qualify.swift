@@ -210,12 +210,15 @@ struct QualifyWriter {
             guard let segmentId = plan.segmentIds[name] else { continue }
             try db.cachedStatement(sql: "INSERT INTO segment_members (segment_id, contact_id, entered_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
                 .execute(arguments: [segmentId, contactId, at])
+            // A recompute of the segment may have made the move since this pass was planned.
+            guard db.changesCount > 0 else { continue }
             try log(QualifyEvents.segmentEntered, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)], writer: writer)
             report.entered += 1
         }
         for name in result.membership.exited {
             guard let segmentId = plan.segmentIds[name] else { continue }
             try db.cachedStatement(sql: "DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?").execute(arguments: [segmentId, contactId])
+            guard db.changesCount > 0 else { continue }
             try log(QualifyEvents.segmentExited, contactId: contactId, ["segment": .string(name), "segmentId": .int(segmentId)], writer: writer)
             report.exited += 1
         }

@@ -29,9 +29,8 @@ extension SQLiteStore {
         let entered = matched.subtracting(existing).sorted()
         let exited = existing.subtracting(matched).sorted()
         report.members = matched.count
-        report.entered = entered.count
-        report.exited = exited.count
-        try await writeMembership(segmentId: segmentId, name: record.definition.name, entered: entered, exited: exited, checks: checks, at: now)
+        (report.entered, report.exited) = try await writeMembership(
+            segmentId: segmentId, name: record.definition.name, entered: entered, exited: exited, checks: checks, at: now)
         try await pool.write { db in
             try db.execute(
                 sql: "UPDATE segments SET computed_version = ?, progress_done = ?, progress_total = ? WHERE id = ? AND version = ?",
@@ -90,8 +89,13 @@ extension SQLiteStore {
         var sample: [Int64] = []
     }
 
-    /// Writes the difference in chunks, so ingest is never held up behind one huge transaction.
-    private func writeMembership(segmentId: Int64, name: String, entered: [Int64], exited: [Int64], checks: [(Int64, Timestamp)], at now: Timestamp) async throws {
+    /// Writes the difference in chunks, so ingest is never held up behind one huge transaction;
+    /// returns how many contacts it moved in and out (fewer than asked where a pass or another
+    /// recompute made the move first).
+    private func writeMembership(
+        segmentId: Int64, name: String, entered: [Int64], exited: [Int64], checks: [(Int64, Timestamp)], at now: Timestamp
+    ) async throws -> (entered: Int, exited: Int) {
+        var moved = (entered: 0, exited: 0)
         let chunk = 5_000
         let at = now.millisecondsSinceEpoch
         let properties: [String: JSONValue] = ["segment": .string(name), "segmentId": .int(segmentId), "cause": "recompute"]
@@ -99,7 +103,8 @@ extension SQLiteStore {
             var start = 0
             while start < changes.count {
                 let slice = changes[start..<min(start + chunk, changes.count)]
-                try await pool.write { db in
+                moved = try await pool.write { [moved] db in
+                    var moved = moved
                     let writer = try IngestWriter(db: db)
                     var random = SystemRandomNumberGenerator()
                     for id in slice {
@@ -110,11 +115,16 @@ extension SQLiteStore {
                         } else {
                             try db.execute(sql: "DELETE FROM segment_members WHERE segment_id = ? AND contact_id = ?", arguments: [segmentId, id])
                         }
+                        // A qualify pass or another recompute may have made the same move since
+                        // this one read the members: the log gets one entry or exit, not two.
+                        guard db.changesCount > 0 else { continue }
+                        if entering { moved.entered += 1 } else { moved.exited += 1 }
                         let message = TrackingMessage(
                             type: .track, messageId: "q-\(id)-\(at)-\(String(random.next(), radix: 36))",
                             name: entering ? QualifyEvents.segmentEntered : QualifyEvents.segmentExited, properties: properties)
                         try writer.appendEvent(message, contactId: id, source: QualifyPlanner.ownSource, timestamp: now, receivedAt: now)
                     }
+                    return moved
                 }
                 start += chunk
             }
@@ -129,6 +139,7 @@ extension SQLiteStore {
             }
             start += chunk * 4
         }
+        return moved
     }
 
     public func preview(_ rule: Rule, with qualifier: Qualifier, at now: Timestamp, sampleSize: Int) async throws -> PreviewReport {
