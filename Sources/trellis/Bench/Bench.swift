@@ -66,7 +66,8 @@ struct BenchIngest: AsyncParsableCommand {
         print("trellis bench: \(postgres ? "PostgreSQL" : "SQLite"), \(mode.rawValue) mode, \(connections) connections\(mode == .batch ? ", \(batchSize) events a batch" : ""), \(Int(seconds)) s, server pid \(server.process.processIdentifier)")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let pid = server.process.processIdentifier
-        let result = try await drive(port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) })
+        let result = try await drive(
+            port: server.port, key: key, group: group, rss: { ServerProcess.residentMiB(pid: pid) }, cpu: { ServerProcess.cpuSeconds(pid: pid) })
         if rules { try await reportLag(port: server.port, group: group) }
         try await group.shutdownGracefully()
         server.stop()
@@ -89,6 +90,9 @@ struct BenchIngest: AsyncParsableCommand {
         var elapsed: Double
         var latencies: [Double]
         var memory: [(Double, Double)]
+        /// CPU used over the measured seconds, in cores: the server process and this load generator.
+        var serverCores = 0.0
+        var clientCores = 0.0
         var rate: Double { Double(events) / elapsed }
     }
 
@@ -98,7 +102,9 @@ struct BenchIngest: AsyncParsableCommand {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
-    func drive(port: Int, key: String, group: MultiThreadedEventLoopGroup, rss: @escaping @Sendable () -> Double) async throws -> Result {
+    func drive(
+        port: Int, key: String, group: MultiThreadedEventLoopGroup, rss: @escaping @Sendable () -> Double, cpu: @escaping @Sendable () -> Double
+    ) async throws -> Result {
         let headers = HTTPHeaders([
             ("Host", "127.0.0.1"), ("Content-Type", "application/json"), ("Authorization", "Basic " + Data("\(key):".utf8).base64EncodedString()),
         ])
@@ -108,11 +114,23 @@ struct BenchIngest: AsyncParsableCommand {
         let warmupEnd = start + 2
         let end = warmupEnd + seconds
         let memory = Mutex<[(Double, Double)]>([])
+        // CPU of the server and of this process (the load generator) over the measured seconds:
+        // a change's cost shows there even when the machine's speed swings from run to run.
+        let cores = Mutex<(server: Double, client: Double)>((0, 0))
         let sampler = Task {
+            var first: (at: Double, server: Double, client: Double)?
+            var last: (at: Double, server: Double, client: Double)?
             while Self.seconds() < end {
                 let now = Self.seconds()
                 memory.withLock { $0.append((now - start, rss())) }
+                if now >= warmupEnd {
+                    let reading = (at: now, server: cpu(), client: BenchWriter.processCPUSeconds())
+                    if first == nil { first = reading } else { last = reading }
+                }
                 try? await Task.sleep(for: .milliseconds(500))
+            }
+            if let first, let last, last.at > first.at {
+                cores.withLock { $0 = ((last.server - first.server) / (last.at - first.at), (last.client - first.client) / (last.at - first.at)) }
             }
         }
         let mode = self.mode
@@ -161,11 +179,12 @@ struct BenchIngest: AsyncParsableCommand {
             for try await outcome in tasks { all.append(outcome) }
             return all
         }
-        sampler.cancel()
+        await sampler.value
         let requests = outcomes.map(\.0).reduce(0, +)
         return Result(
             events: requests * perRequest, requests: requests, failures: outcomes.map(\.1).reduce(0, +), elapsed: seconds,
-            latencies: outcomes.flatMap(\.2).sorted(), memory: memory.withLock { $0 })
+            latencies: outcomes.flatMap(\.2).sorted(), memory: memory.withLock { $0 }, serverCores: cores.withLock { $0.server },
+            clientCores: cores.withLock { $0.client })
     }
 
     /// A request body of `size` track calls from random users, stamped with the current time.
@@ -246,6 +265,12 @@ struct BenchIngest: AsyncParsableCommand {
         }
         print(String(format: "acknowledged: %d requests, %d events in %.1f s = %.0f events/s (%.0f requests/s); %d failed", result.requests, result.events, result.elapsed, result.rate, Double(result.requests) / result.elapsed, result.failures))
         print(String(format: "latency ms: p50 %.2f  p90 %.2f  p99 %.2f  max %.2f", percentile(0.5), percentile(0.9), percentile(0.99), (result.latencies.last ?? 0) * 1000))
+        if result.serverCores > 0, result.rate > 0 {
+            print(
+                String(
+                    format: "CPU: server %.2f cores (%.1f µs an event), load generator %.2f cores, of %d", result.serverCores,
+                    result.serverCores / result.rate * 1e6, result.clientCores, ProcessInfo.processInfo.activeProcessorCount))
+        }
         let samples = result.memory.filter { $0.1 > 0 }
         if let first = samples.first(where: { $0.0 >= 2 }), let last = samples.last {
             let peak = samples.map(\.1).max() ?? 0
