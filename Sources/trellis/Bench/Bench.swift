@@ -43,9 +43,10 @@ struct BenchIngest: AsyncParsableCommand {
     var db: String?
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await ScratchDirectory.using("ingest") { try await run(in: $0) }
+    }
+
+    func run(in directory: String) async throws {
         if let db {
             try await ScratchPostgres.using(db, name: "trellis_bench_ingest") { scratch in try await run(on: scratch.url, postgres: true, directory: directory) }
         } else {

@@ -67,9 +67,10 @@ struct BenchWebhooks: AsyncParsableCommand {
     @Option(help: "Payload size in bytes.") var size = 2_048
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-hooks-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await ScratchDirectory.using("hooks") { try await run(in: $0) }
+    }
+
+    func run(in directory: String) async throws {
         let store = try SQLiteStore(path: directory + "/hooks.db")
         try await store.migrate()
         let received = Mutex((ok: 0, failed: 0))

@@ -50,11 +50,10 @@ struct BenchWorkers: AsyncParsableCommand {
     }
 
     func runOnce(workers count: Int, on url: String) async throws -> Double {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-workers-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer {
-            try? FileManager.default.removeItem(atPath: directory)
-        }
+        try await ScratchDirectory.using("workers") { try await runOnce(workers: count, on: url, in: $0) }
+    }
+
+    func runOnce(workers count: Int, on url: String, in directory: String) async throws -> Double {
         let store = try PostgresStore.open(url: url, leaseTimeout: .seconds(60))
         try await store.migrate()
         var began = BenchIngest.seconds()

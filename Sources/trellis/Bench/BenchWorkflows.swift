@@ -17,9 +17,10 @@ struct BenchWorkflows: AsyncParsableCommand {
         """#
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-wf-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await ScratchDirectory.using("wf") { try await run(in: $0) }
+    }
+
+    func run(in directory: String) async throws {
         let path = directory + "/workflows.db"
         let workflow = try WorkflowDefinition(json: try JSONValue(jsonText: Self.workflowJSON))
         let now = Timestamp(millisecondsSinceEpoch: 1_795_000_000_000)

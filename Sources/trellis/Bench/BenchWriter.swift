@@ -28,9 +28,10 @@ struct BenchWriter: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("trellis-bench-writer-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try await ScratchDirectory.using("writer") { try await run(in: $0) }
+    }
+
+    func run(in directory: String) async throws {
         let store = try SQLiteStore(path: directory + "/writer.db")
         try await store.migrate()
 
