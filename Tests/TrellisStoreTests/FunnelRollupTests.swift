@@ -48,11 +48,26 @@ import TrellisCore
         #expect(try await fixture.sqlite.refreshFunnel(limit: 100) == 0)
     }
 
-    @Test func aPassReadsPastOnePlansWorthOfEvents() async throws {
-        let fixture = try await StoreFixture()
-        let count = FunnelPlan.maxEvents + 1
-        try await fixture.ingest((1...count).map { track("t\($0)", user: "u1", event: "Page Viewed") })
-        #expect(try await fixture.sqlite.refreshFunnel(limit: 50_000) == count)
-        #expect(try await fixture.sqlite.refreshFunnel(limit: 50_000) == 0)
+    /// Both stores fold at most one plan's worth of events a transaction (PostgreSQL under the
+    /// write lock ingest waits for) and go on until caught up; a deal whose feedback falls on both
+    /// sides of a boundary is counted once each.
+    @Test(arguments: StoreKind.available) func aPassReadsPastOnePlansWorthOfEvents(kind: StoreKind) async throws {
+        let fixture = try await StoreFixture(kind)
+        let store = try #require(fixture.store as? any ReportStore)
+        let count = FunnelPlan.maxEvents * 2 + 1
+        var messages = [identify("i1", user: "u1", traits: ["source": "google"])]
+        messages += (2...count).map { index in
+            index % FunnelPlan.maxEvents == 0 ? feedback("f\(index)", amount: 100) : track("t\(index)", user: "u1", event: "Page Viewed")
+        }
+        try await fixture.ingest(messages)
+        #expect(try await store.refreshFunnel(limit: 50_000) == count)
+        #expect(try await store.refreshFunnel(limit: 50_000) == 0)
+        let rows = try await store.funnelRows(capturedFrom: Timestamp(millisecondsSinceEpoch: 0), to: fixture.now.adding(days: 1))
+        #expect(rows.count == 1)
+        #expect(rows.first?.pipeline == 200, "two opportunities of 100, one in each later fold")
+        // A limit inside a transaction's worth stops there.
+        try await fixture.ingest((1...10).map { track("late\($0)", user: "u1", event: "Page Viewed") })
+        #expect(try await store.refreshFunnel(limit: 4) == 4)
+        #expect(try await store.refreshFunnel(limit: 50_000) == 6)
     }
 }

@@ -1,9 +1,22 @@
 import TrellisCore
 
 extension PostgresStore: ReportStore {
-    /// Folds the log into the funnel rollup under the write lock: two processes folding the same
-    /// events would count a deal twice.
+    /// Folds the log into the funnel rollup under the write lock (two processes folding the same
+    /// events would count a deal twice), in transactions of at most ``FunnelPlan/maxEvents``
+    /// events, so that ingest, which waits for the same lock, is held for one of them at a time.
     public func refreshFunnel(limit: Int) async throws -> Int {
+        var read = 0
+        while read < limit {
+            let chunk = min(limit - read, FunnelPlan.maxEvents)
+            let folded = try await foldFunnel(limit: chunk)
+            read += folded
+            if folded < chunk { break }
+        }
+        return read
+    }
+
+    /// One transaction of ``refreshFunnel(limit:)``: the next `limit` events after the cursor.
+    func foldFunnel(limit: Int) async throws -> Int {
         try await write { session in
             let cursor = Int64(try await session.string("SELECT value FROM settings WHERE name = 'report_cursor'") ?? "0") ?? 0
             let events = try await session.rows(
