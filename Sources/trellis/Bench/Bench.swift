@@ -125,7 +125,7 @@ struct BenchIngest: AsyncParsableCommand {
                 let now = Self.seconds()
                 memory.withLock { $0.append((now - start, rss())) }
                 if now >= warmupEnd {
-                    let reading = (at: now, server: cpu(), client: BenchWriter.processCPUSeconds())
+                    let reading = (at: now, server: cpu(), client: ServerProcess.ownCPUSeconds())
                     if first == nil { first = reading } else { last = reading }
                 }
                 try? await Task.sleep(for: .milliseconds(500))

@@ -103,7 +103,7 @@ struct BenchWorkers: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(50))
         }
         let end = BenchIngest.seconds()
-        let cpu = processes.map { Self.cpuSeconds(pid: $0.processIdentifier) }
+        let cpu = processes.map { ServerProcess.cpuSeconds(pid: $0.processIdentifier) }
         for process in processes { process.interrupt() }
         for process in processes { process.waitUntilExit() }
         await store.close()
@@ -146,14 +146,5 @@ struct BenchWorkers: AsyncParsableCommand {
             try await group.waitForAll()
         }
         return (ingested - began, BenchIngest.seconds() - ingested)
-    }
-
-    /// User and system CPU seconds a process has used so far, from /proc.
-    static func cpuSeconds(pid: Int32) -> Double {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        // After the command name: state is field 3, utime 14 and stime 15 (1-based, man 5 proc).
-        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
-        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }

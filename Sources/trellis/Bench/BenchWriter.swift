@@ -38,7 +38,7 @@ struct BenchWriter: AsyncParsableCommand {
         let groups = makeGroups()
         let total = groups.reduce(0) { $0 + $1.reduce(0) { $0 + $1.messages.count } }
         print("trellis bench writer: \(total) events (\(Int(retries * 100))% retried), \(batchSize) a batch, \(batchesPerCommit) batches a transaction, \(users) users")
-        let cpuBefore = Self.processCPUSeconds()
+        let cpuBefore = ServerProcess.ownCPUSeconds()
         let start = BenchIngest.seconds()
         var stored = 0, duplicates = 0
         for group in groups {
@@ -48,7 +48,7 @@ struct BenchWriter: AsyncParsableCommand {
             }
         }
         let wall = BenchIngest.seconds() - start
-        let cpu = Self.processCPUSeconds() - cpuBefore
+        let cpu = ServerProcess.ownCPUSeconds() - cpuBefore
         try store.close()
         print(
             String(
@@ -85,12 +85,5 @@ struct BenchWriter: AsyncParsableCommand {
             batches.append(IngestBatch(source: "bench", receivedAt: origin.adding(milliseconds: Int64(made)), messages: messages))
         }
         return stride(from: 0, to: batches.count, by: batchesPerCommit).map { Array(batches[$0..<min($0 + batchesPerCommit, batches.count)]) }
-    }
-
-    static func processCPUSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
