@@ -32,6 +32,7 @@ public func buildApplication(
     if logger.logLevel > .info { logger.logLevel = .info }
     return Application(
         router: buildRouter(services: services),
+        server: .http1OnEventLoops(),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Trellis"),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
