@@ -220,6 +220,8 @@ final class CheckpointScheduler: Sendable {
     private let trigger: Mutex<RoundTrigger>
     /// Rounds started by the WAL hook since the store opened.
     let roundsStarted = Mutex(0)
+    /// Set by ``close()`` on the connection's queue, before the connection closes.
+    private let closed = Mutex(false)
 
     init(connection: DatabaseQueue, databasePath: String, framesPerCheckpoint: Int) {
         self.connection = connection
@@ -263,12 +265,16 @@ final class CheckpointScheduler: Sendable {
     /// already flushed but for those, and takes ~30–60 ms, most of it the flush.
     func run() async {
         // The bulk of the copying, beside the writer.
-        _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        _ = try? await connection.writeWithoutTransaction { db in
+            guard !self.closed.withLock({ $0 }) else { return }
+            _ = try db.checkpoint(.passive)
+        }
         flushDatabaseFile()
         // The writer went on during the flush. Each pass copies what the WAL held when it began;
         // passes go on until the writer added little during one (a pass and its flush take
         // ~25–50 ms, in which the writer adds ~2,500–5,000 frames under the bench).
         _ = try? await connection.writeWithoutTransaction { db in
+            guard !self.closed.withLock({ $0 }) else { return }
             var previous: Int?
             for _ in 0..<Self.catchUpPasses {
                 let frames = try db.checkpoint(.passive).walFrameCount
@@ -280,7 +286,10 @@ final class CheckpointScheduler: Sendable {
         // RESTART waits for the writer's current commit, copies the few frames added meanwhile,
         // and makes the next commit start the WAL from its beginning. Passive checkpoints alone
         // never catch up under continuous writes: the WAL grew to 2.4 GB in 40 s of bench.
-        _ = try? await connection.writeWithoutTransaction { db in try db.checkpoint(.restart) }
+        _ = try? await connection.writeWithoutTransaction { db in
+            guard !self.closed.withLock({ $0 }) else { return }
+            _ = try db.checkpoint(.restart)
+        }
     }
 
     /// Passive passes that leave frames behind do not fsync the database file; flushing it
@@ -291,9 +300,14 @@ final class CheckpointScheduler: Sendable {
         try? file.close()
     }
 
-    /// A last full checkpoint that also empties the WAL file.
+    /// A last full checkpoint that also empties the WAL file. A round still running finds the
+    /// connection closed at its next step and stops: each step checks, on the connection's queue,
+    /// before it touches the connection (a closed one has no SQLite handle).
     func close() throws {
-        _ = try? connection.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try? connection.writeWithoutTransaction { db in
+            closed.withLock { $0 = true }
+            _ = try db.checkpoint(.truncate)
+        }
         try connection.close()
     }
 }
