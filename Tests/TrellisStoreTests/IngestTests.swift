@@ -6,6 +6,28 @@ import TrellisCore
 @testable import TrellisStore
 
 @Suite struct IngestTests {
+    /// SQLite evaluates the partial indexes' conditions for every event inserted; none may need a
+    /// temporary b-tree (the rule-name index's `type IN ('track', 'page', 'screen')` built one, a
+    /// pager and a page cache opened and closed for each event). Its queries still use it.
+    @Test func anEventInsertOpensNoTemporaryTable() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.sqlite.pool.read { db in
+            for sql in [IngestWriter.insertSQL, IngestWriter.insertNewSQL] {
+                let program = try Row.fetchAll(db, sql: "EXPLAIN " + sql, arguments: StatementArguments(Array(repeating: nil as String?, count: 14)))
+                let opcodes = program.map { $0[1] as String }
+                #expect(opcodes.contains("Insert") && !opcodes.contains("OpenEphemeral"), "\(sql)")
+            }
+            let plan = try Row.fetchAll(
+                db,
+                sql: """
+                    EXPLAIN QUERY PLAN SELECT contact_id, timestamp FROM events
+                    WHERE \(SQLiteStore.ruleNameSQL) = ? AND type IN ('track', 'page', 'screen') AND timestamp >= ?
+                    """, arguments: ["Ebook Downloaded", 0]
+            ).map { $0[3] as String }
+            #expect(plan.contains { $0.contains("USING INDEX events_rule_name_time") }, "\(plan)")
+        }
+    }
+
     @Test(arguments: StoreKind.available) func aRetriedBatchStoresNothingTwice(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         let batch = [track("m1", user: "u1"), track("m2", user: "u1"), track("m1", user: "u1")]

@@ -27,14 +27,17 @@ struct IngestWriter {
     private let findIdentity: DirectStatement
     private let touchContact: DirectStatement
 
+    /// The log's insert; `insertNewSQL` skips a messageId already logged.
+    static let insertSQL = """
+        INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
+            timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    static let insertNewSQL = insertSQL + " ON CONFLICT (source, message_id) DO NOTHING"
+
     init(db: Database) throws {
         self.db = db
-        let insert = """
-            INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
-                timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """
-        insertEvent = DirectStatement(try db.cachedStatement(sql: insert))
-        insertNewEvent = DirectStatement(try db.cachedStatement(sql: insert + " ON CONFLICT (source, message_id) DO NOTHING"))
+        insertEvent = DirectStatement(try db.cachedStatement(sql: Self.insertSQL))
+        insertNewEvent = DirectStatement(try db.cachedStatement(sql: Self.insertNewSQL))
         findIdentity = DirectStatement(try db.cachedStatement(sql: "SELECT contact_id FROM identities WHERE kind = ? AND value = ?"))
         // lastSeen has one-minute resolution (the event log keeps exact times): a contact sending
         // a burst of events has its row rewritten once a minute, not once an event, which under

@@ -447,6 +447,21 @@ extension SQLiteStore {
                     END;
                     """)
         }
+        migrator.registerMigration("v13-rule-name-index-without-an-in-list") { db in
+            // The rule-name index was partial on `type IN ('track', 'page', 'screen')`. SQLite
+            // evaluates a partial index's condition for every row inserted, and an IN list of three
+            // or more constants builds a temporary b-tree to look the value up in: one opened and
+            // closed (a pager, a page cache) for every event ingested. The rule name is NULL for
+            // exactly the other types, and `rule name = ?`, which every query of this index has,
+            // implies it is not NULL, so SQLite still picks the index. Rebuilding it reads the log
+            // once (seconds at a million events).
+            try db.execute(
+                sql: """
+                    DROP INDEX events_rule_name_time;
+                    CREATE INDEX events_rule_name_time ON events(\(SQLiteStore.ruleNameSQL), timestamp)
+                        WHERE \(SQLiteStore.ruleNameSQL) IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }
