@@ -34,4 +34,8 @@ int trellis_wal_buffer_enable(struct sqlite3 *db, int capacity);
  * the file. Returns 0 when the connection's WAL is not buffered. */
 int trellis_wal_buffer_counts(struct sqlite3 *db, long long *received, long long *written);
 
+/* The module's other header, included here so that a build that compiled this module before it
+ * existed notices the change (a header new in an umbrella directory alone is not noticed). */
+#include "trellis_page_cache.h"
+
 #endif

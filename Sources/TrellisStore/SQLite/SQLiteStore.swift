@@ -38,6 +38,10 @@ public final class SQLiteStore: Store {
 
     /// `framesPerCheckpoint`: WAL frames (pages) after which a background checkpoint round starts.
     init(path: String, durable: Bool, framesPerCheckpoint: Int) throws {
+        // Before SQLite is first used: its page cache, wrapped so that a commit does not walk the
+        // whole cache (see Sources/CTrellisSQLite/include/trellis_page_cache.h). If something in
+        // the process used SQLite first, SQLite's own cache stays and only that saving is lost.
+        _ = trellis_page_cache_install()
         // Before the first connection: the VFS that can gather a connection's WAL appends becomes
         // SQLite's default. It leaves every file alone until a connection enables it (below).
         let registered = trellis_wal_buffer_register()
@@ -98,6 +102,16 @@ public final class SQLiteStore: Store {
 
     /// Each connection's page cache, in KiB.
     static let cacheKiB = 16_384
+
+    /// Truncations of SQLite's page caches in this process that the wrapping cache skipped (they
+    /// had nothing to drop) and passed on; nil when SQLite's own cache is in use. For benches.
+    public static var pageCacheTruncations: (skipped: Int, passed: Int)? {
+        guard trellis_page_cache_install() == 1 else { return nil }
+        var skipped: Int64 = 0
+        var passed: Int64 = 0
+        trellis_page_cache_counts(&skipped, &passed)
+        return (Int(skipped), Int(passed))
+    }
 
     /// Retries a busy lock every 200 µs for up to 10 s.
     static let pollingBusyMode = Database.BusyMode.callback { tries in

@@ -54,6 +54,9 @@ struct BenchWriter: AsyncParsableCommand {
             String(
                 format: "stored %d, duplicates %d in %.2f s: %.0f events/s; CPU %.1f µs an event (user + system, all threads), %d transactions",
                 stored, duplicates, wall, Double(total) / wall, cpu / Double(total) * 1e6, groups.count))
+        if let truncations = SQLiteStore.pageCacheTruncations {
+            print("page-cache truncations at the end of a transaction: \(truncations.skipped) skipped (nothing to drop), \(truncations.passed) passed on")
+        }
         let raw = try await SQLiteBaseline.insertEvents(
             path: directory + "/raw.db", rows: total, transactionSize: batchSize * batchesPerCommit, randomMessageIds: true, clock: BenchIngest.seconds)
         print(String(format: "raw SQLite insert, same rows and transaction size: %.0f rows/s; the writer is %.0f%% of it", Double(total) / raw, raw / wall * 100))
