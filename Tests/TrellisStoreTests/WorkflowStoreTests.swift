@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Testing
 import TrellisCore
 @testable import TrellisStore
@@ -101,42 +100,6 @@ import TrellisCore
         _ = try await fixture.sqlite.qualify(with: noRules, at: fixture.now, limit: 100)
         #expect(try await qualifyCursor() == qualified)
         #expect(try walBytes() == quiet, "a qualify pass with no rules wrote to the WAL")
-    }
-
-    /// On SQLite a pass that finds nothing to do finds it out on a read snapshot: it does not
-    /// wait for the single writer, which ingest needs. Held here by another connection's write
-    /// transaction, the writer would keep a writing pass waiting (and failing after 10 s).
-    @Test func anIdlePassDoesNotTakeTheWriter() async throws {
-        let fixture = try await StoreFixture()
-        _ = try await fixture.sqlite.saveWorkflow(try Self.definition(Self.steps), status: .published, at: fixture.now)
-        let workflows = try await set(fixture.sqlite)
-        try await fixture.ingest((1...5).map { track("c\($0)", user: "u1", event: "Clicked") })
-        let other = try DatabaseQueue(path: fixture.sqlite.path)
-        let release = DispatchSemaphore(value: 0)
-        await withCheckedContinuation { (locked: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                try! other.inDatabase { db in
-                    try db.execute(sql: "BEGIN IMMEDIATE")
-                    locked.resume()
-                    release.wait()
-                    try db.execute(sql: "ROLLBACK")
-                }
-            }
-        }
-        let started = ContinuousClock.now
-        let idle: Result<WorkflowReport, any Error>
-        do { idle = .success(try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100)) } catch { idle = .failure(error) }
-        let waited = ContinuousClock.now - started
-        release.signal()
-        #expect(try idle.get().events == 0 && !idle.get().more)
-        #expect(waited < .seconds(5), "the idle pass waited for the writer")
-        // The events the idle pass looked through are not read again; the trigger after them is.
-        try await fixture.ingest([track("e1", user: "u1", event: "Ebook Downloaded")])
-        let entry = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now, limit: 100)
-        #expect(entry.events == 1 && entry.entered == 1)
-        // A due run is work: the pass takes the writer for it (two days later, the second send).
-        let due = try await fixture.sqlite.advanceWorkflows(workflows, at: fixture.now.adding(days: 2), limit: 100)
-        #expect(due.dueRuns == 1 && due.sends == 1)
     }
 
     /// On PostgreSQL a workflow or qualify pass that finds no new event since its cursor does not

@@ -47,18 +47,7 @@ extension SQLiteStore {
     }
 
     func advanceWorkflows(_ workflows: WorkflowSet, at now: Timestamp, limit: Int, scanWindow: Int64) async throws -> WorkflowReport {
-        // A pass follows every ingest commit, and most find nothing to do. Finding that out on a
-        // read snapshot leaves the single writer to ingest (under `/v1/track` the passes' write
-        // transactions were ~30% of the writer's CPU). A snapshot sees a prefix of the log, so
-        // what it has not seen yet is looked at by the next pass.
-        let known = workflowScan.withLock { $0 }
-        if let idle = try await pool.read({ db in
-            try WorkflowPass.idle(db, workflows: workflows, now: now, scanned: known, scanWindow: scanWindow)
-        }) {
-            workflowScan.withLock { if $0 == known, let mark = idle.mark { $0 = mark } }
-            return idle.report
-        }
-        return try await pool.write { db in
+        try await pool.write { db in
             var pass = try WorkflowPass(db: db, workflows: workflows, now: now, scanWindow: scanWindow)
             pass.scanned = self.workflowScan.withLock { $0 }
             let report = try pass.run(limit: limit)
@@ -167,18 +156,42 @@ struct WorkflowPass {
     }
 
     mutating func run(limit: Int) throws -> WorkflowReport {
-        guard try Self.storedMatch(db, workflows) else {
+        let stored = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, version, status FROM workflow_versions")).map {
+            (name: $0[0] as String, version: $0[1] as Int, status: WorkflowStatus(rawValue: $0[2]) ?? .draft)
+        }
+        guard WorkflowSet.fingerprint(stored) == workflows.fingerprint else {
             report.staleWorkflows = true
             report.more = true
             return report
         }
         let changesBefore = db.totalChangesCount
-        let window = try Self.window(db, names: interesting, scanned: scanned, scanWindow: scanWindow)
-        let rows = try Self.observedEvents(db, in: window, names: interesting, columns: "seq, contact_id, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at", limit: limit)
-        let cursor = window.cursor
+        let cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1")) ?? 0
+        // Only events workflows can observe are read (form, segment and stage events even with no
+        // workflow; see `WorkflowSet.observedEvents`), from a window of the log at a time: this
+        // pass holds the store's single writer, and reading every event's row under a flood of
+        // page views cost the writer ~7 ms in every 40.
+        let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
+        // Events up to `scanned.through` hold nothing for this set of observed names: they were
+        // read by an earlier pass, which found none and left the stored cursor where it was.
+        let from = scanned.flatMap { $0.cursor == cursor && $0.names == interesting ? max(cursor, $0.through) : nil } ?? cursor
+        let upTo = max(from, min(head, from + scanWindow))
+        var rows: [Row] = []
+        if !interesting.isEmpty, upTo > from {
+            let names = interesting.sorted()
+            // NOT INDEXED: the seq range is read by rowid; the rule-name index would read every
+            // matching event in the log's history.
+            rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT seq, contact_id, \(SQLiteStore.ruleNameSQL), properties, timestamp, source, received_at FROM events NOT INDEXED
+                        WHERE seq > ? AND seq <= ? AND \(SQLiteStore.ruleNameSQL) IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))
+                        ORDER BY seq LIMIT ?
+                        """),
+                arguments: StatementArguments([from, upTo] + names.map { $0 as any DatabaseValueConvertible } + [limit]))
+        }
         // A full page ends at its last event; otherwise the whole window has been looked through.
-        let last: Int64 = rows.count == limit ? rows[rows.count - 1][0] : window.upTo
-        report.more = last < window.head
+        let last: Int64 = rows.count == limit ? rows[rows.count - 1][0] : upTo
+        report.more = last < head
         for row in rows {
             guard let rawId: Int64 = row[1], let name: String = row[2], (row[5] as String) != Self.ownSource else { continue }
             report.events += 1
@@ -218,82 +231,6 @@ struct WorkflowPass {
             scanned = WorkflowScanMark(cursor: cursor, names: interesting, through: last)
         }
         return report
-    }
-
-    /// Whether `workflows` are the stored versions and statuses (see ``WorkflowSet/fingerprint``).
-    static func storedMatch(_ db: Database, _ workflows: WorkflowSet) throws -> Bool {
-        let stored = try Row.fetchAll(db.cachedStatement(sql: "SELECT name, version, status FROM workflow_versions")).map {
-            (name: $0[0] as String, version: $0[1] as Int, status: WorkflowStatus(rawValue: $0[2]) ?? .draft)
-        }
-        return WorkflowSet.fingerprint(stored) == workflows.fingerprint
-    }
-
-    /// The stretch of the log a pass looks through: past the stored cursor, or past what an
-    /// earlier pass found empty (``scanned``), at most `scanWindow` sequence numbers.
-    struct Window {
-        var cursor: Int64
-        var head: Int64
-        var from: Int64
-        var upTo: Int64
-    }
-
-    static func window(_ db: Database, names: Set<String>, scanned: WorkflowScanMark?, scanWindow: Int64) throws -> Window {
-        let cursor = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_seq FROM workflow_cursor WHERE id = 1")) ?? 0
-        let head = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(seq), 0) FROM events")) ?? 0
-        // Events up to `scanned.through` hold nothing for this set of observed names: they were
-        // read by an earlier pass, which found none and left the stored cursor where it was.
-        let from = scanned.flatMap { $0.cursor == cursor && $0.names == names ? max(cursor, $0.through) : nil } ?? cursor
-        return Window(cursor: cursor, head: head, from: from, upTo: max(from, min(head, from + scanWindow)))
-    }
-
-    /// The events in `window` that workflows can observe (form, segment and stage events even with
-    /// no workflow; see `WorkflowSet.observedEvents`), in order. Only those are read, a window of
-    /// the log at a time: reading every event's row under a flood of page views cost the writer
-    /// ~7 ms in every 40.
-    static func observedEvents(_ db: Database, in window: Window, names: Set<String>, columns: String, limit: Int) throws -> [Row] {
-        guard !names.isEmpty, window.upTo > window.from else { return [] }
-        let names = names.sorted()
-        // NOT INDEXED: the seq range is read by rowid; the rule-name index would read every
-        // matching event in the log's history.
-        return try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT \(columns) FROM events NOT INDEXED
-                    WHERE seq > ? AND seq <= ? AND \(SQLiteStore.ruleNameSQL) IN (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))
-                    ORDER BY seq LIMIT ?
-                    """),
-            arguments: StatementArguments([window.from, window.upTo] + names.map { $0 as any DatabaseValueConvertible } + [limit]))
-    }
-
-    /// What a pass would report if it found nothing to do, read on a snapshot; nil when it may
-    /// have something to do (an observed event, a due run, a sweep, a cursor to store), which
-    /// takes the writer. A stale set of workflows is reported from here too: it changes nothing.
-    /// `mark` is how far the log has now been looked through.
-    static func idle(
-        _ db: Database, workflows: WorkflowSet, now: Timestamp, scanned: WorkflowScanMark?, scanWindow: Int64
-    ) throws -> (report: WorkflowReport, mark: WorkflowScanMark?)? {
-        var report = WorkflowReport()
-        guard try storedMatch(db, workflows) else {
-            report.staleWorkflows = true
-            report.more = true
-            return (report, nil)
-        }
-        // Inactivity and date triggers are swept on the writer, which also stores when it swept.
-        let sweeps = workflows.entryVersions.contains { name, version in
-            switch workflows.engine(name, version: version)?.definition.trigger {
-            case .inactive?, .dateTrait?: true
-            default: false
-            }
-        }
-        guard !sweeps else { return nil }
-        let names = workflows.observedEvents
-        let window = try window(db, names: names, scanned: scanned, scanWindow: scanWindow)
-        guard window.upTo - window.cursor < idleCursorLag, try observedEvents(db, in: window, names: names, columns: "1", limit: 1).isEmpty,
-            try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT 1 FROM workflow_runs WHERE status = 'waiting' AND wake_at <= ? LIMIT 1"), arguments: [now.millisecondsSinceEpoch]) == nil
-        else { return nil }
-        report.more = window.upTo < window.head
-        return (report, WorkflowScanMark(cursor: window.cursor, names: names, through: window.upTo))
     }
 
     /// `inactive: 60d` triggers: contacts whose last activity became 60 days old since the last
