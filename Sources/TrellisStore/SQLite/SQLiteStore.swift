@@ -66,7 +66,9 @@ public final class SQLiteStore: Store {
             // from pager_end_transaction), so a commit cost time in proportion to the pages cached:
             // ~30 µs with 2 MiB, ~110–180 µs with 64 MiB full (scripts/sqlite-commit-cost). With
             // 16 MiB, `/v1/track` (small commits) answered 11–13% more requests a second and
-            // batches were no slower (docs/performance.md, "The writer's page cache").
+            // batches were no slower (docs/performance.md, "The writer's page cache"). Since
+            // 2026-12-02 the wrapped page cache skips that walk (trellis_page_cache.h); a larger
+            // writer cache has not been measured again since.
             try db.execute(sql: "PRAGMA cache_size = -\(Self.cacheKiB)")
             // No checkpoints inside commits: ``CheckpointScheduler`` runs them on their own connection.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
