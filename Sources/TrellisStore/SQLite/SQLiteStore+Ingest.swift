@@ -59,7 +59,9 @@ struct IngestWriter {
             // Plain behaviour from a known contact: append if new, then touch the contact. A
             // duplicate changes nothing (its corrected time may differ from the original's, so
             // the touch waits for the insert).
-            if Self.onlyAppends(ingest), let known = try knownContact(message) {
+            // nil: not looked up; .some(nil): looked up and not known (a new visitor's first call).
+            let known: Int64?? = Self.onlyAppends(ingest) ? .some(try knownContact(message)) : nil
+            if case let .some(.some(known)) = known {
                 let stored = try appendEvent(
                     message, propertiesText: ingest.propertiesText, contextText: ingest.contextText, contactId: known, source: batch.source,
                     timestamp: timestamp, receivedAt: batch.receivedAt, skippingDuplicate: true)
@@ -84,7 +86,7 @@ struct IngestWriter {
                 outcome.contactIds.append(nil)
                 continue
             }
-            let contactId = try resolveContact(message, at: timestamp, receivedAt: batch.receivedAt, source: batch.source)
+            let contactId = try resolveContact(message, at: timestamp, receivedAt: batch.receivedAt, source: batch.source, knownAbsent: known != nil)
             try applyEffects(ingest, contactId: contactId, at: timestamp, batch: batch)
             try appendEvent(
                 message, propertiesText: ingest.propertiesText, contextText: ingest.contextText, contactId: contactId, source: batch.source,
@@ -143,9 +145,12 @@ struct IngestWriter {
         return nil
     }
 
-    mutating func resolveContact(_ message: TrackingMessage, at timestamp: Timestamp, receivedAt: Timestamp, source: String) throws -> Int64 {
+    /// `knownAbsent`: ``knownContact(_:)`` already found no contact for the message.
+    mutating func resolveContact(
+        _ message: TrackingMessage, at timestamp: Timestamp, receivedAt: Timestamp, source: String, knownAbsent: Bool = false
+    ) throws -> Int64 {
         // The hot path: a known visitor or user sending behaviour, with nothing new to link.
-        if message.type != .identify, message.type != .alias, let known = try knownContact(message) { return known }
+        if !knownAbsent, message.type != .identify, message.type != .alias, let known = try knownContact(message) { return known }
         let byUserId = try candidate(kind: "user", value: message.userId)
         let byAnonymousId = try candidate(kind: "anon", value: message.anonymousId)
         if message.type != .identify, message.type != .alias, let byUserId, byAnonymousId?.contactId == byUserId.contactId {
