@@ -13,7 +13,7 @@ import TrellisCore
         let fixture = try await StoreFixture()
         try await fixture.sqlite.pool.read { db in
             for sql in [IngestWriter.insertSQL, IngestWriter.insertNewSQL] {
-                let program = try Row.fetchAll(db, sql: "EXPLAIN " + sql, arguments: StatementArguments(Array(repeating: nil as String?, count: 14)))
+                let program = try Row.fetchAll(db, sql: "EXPLAIN " + sql, arguments: StatementArguments(Array(repeating: nil as String?, count: 15)))
                 let opcodes = program.map { $0[1] as String }
                 #expect(opcodes.contains("Insert") && !opcodes.contains("OpenEphemeral"), "\(sql)")
             }

@@ -27,12 +27,13 @@ public enum SQLiteBaseline {
             try await store.pool.write { db in
                 let statement = try db.makeStatement(
                     sql: """
-                        INSERT INTO events (source, message_id, contact_id, type, name, user_id, properties, context, timestamp, received_at)
-                        VALUES (?, ?, ?, 'track', 'Bench Event', ?, ?, '{}', ?, ?)
+                        INSERT INTO events (source, message_id, message_key, contact_id, type, name, user_id, properties, context, timestamp, received_at)
+                        VALUES (?, ?, ?, ?, 'track', 'Bench Event', ?, ?, '{}', ?, ?)
                         """)
                 for index in first..<(first + count) {
+                    let messageId = ids.isEmpty ? "raw-\(index)" : ids[index]
                     try statement.execute(arguments: [
-                        "bench", ids.isEmpty ? "raw-\(index)" : ids[index], index % 10_000 + 1, "user-\(index % 10_000)", #"{"i":\#(index % 100),"path":"/pricing","plan":"pro"}"#,
+                        "bench", messageId, MessageKey.of(source: "bench", messageId: messageId), index % 10_000 + 1, "user-\(index % 10_000)", #"{"i":\#(index % 100),"path":"/pricing","plan":"pro"}"#,
                         1_795_458_845_000 + Int64(index), 1_795_458_845_000 + Int64(index),
                     ])
                 }

@@ -16,7 +16,8 @@ extension SQLiteStore {
 /// This is the single writer's inner loop, so it is written for cost: the hot statements are
 /// prepared once per transaction (looking a statement up by its SQL text hashes the text), and
 /// for plain behaviour from a known contact (most of the traffic) the insert is the duplicate
-/// check: the log's `UNIQUE (source, message_id)` probe answers it, not a query of its own.
+/// check: the log's unique index on the message's key (``MessageKey``) answers it, not a query
+/// of its own.
 struct IngestWriter {
     static let lastSeenResolutionMilliseconds: Int64 = 60_000
     let db: Database
@@ -26,18 +27,22 @@ struct IngestWriter {
     private let insertNewEvent: DirectStatement
     private let findIdentity: DirectStatement
     private let touchContact: DirectStatement
+    /// Whether the log has rows without a message key, which a free key does not rule out as
+    /// duplicates (see ``MessageKey``).
+    private let unkeyedRowsExist: Bool
 
     /// The log's insert; `insertNewSQL` skips a messageId already logged.
     static let insertSQL = """
         INSERT INTO events (source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
-            timestamp, original_timestamp, sent_at, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            timestamp, original_timestamp, sent_at, received_at, message_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """
-    static let insertNewSQL = insertSQL + " ON CONFLICT (source, message_id) DO NOTHING"
+    static let insertNewSQL = insertSQL + " ON CONFLICT (message_key) DO NOTHING"
 
     init(db: Database) throws {
         self.db = db
         insertEvent = DirectStatement(try db.cachedStatement(sql: Self.insertSQL))
         insertNewEvent = DirectStatement(try db.cachedStatement(sql: Self.insertNewSQL))
+        unkeyedRowsExist = try Bool.fetchOne(db, sql: MessageKey.anyUnkeyedSQL) ?? false
         findIdentity = DirectStatement(try db.cachedStatement(sql: "SELECT contact_id FROM identities WHERE kind = ? AND value = ?"))
         // lastSeen has one-minute resolution (the event log keeps exact times): a contact sending
         // a burst of events has its row rewritten once a minute, not once an event, which under
@@ -109,8 +114,7 @@ struct IngestWriter {
 
     /// Whether `messageId` from `source` is already in the log (this transaction's rows included).
     func isStored(source: String, messageId: String) throws -> Bool {
-        let statement = try db.cachedStatement(sql: "SELECT 1 FROM events WHERE source = ? AND message_id = ?")
-        return try Bool.fetchOne(statement, arguments: [source, messageId]) != nil
+        try MessageKey.isStored(db, source: source, messageId: messageId)
     }
 
     // MARK: Identity
@@ -316,29 +320,62 @@ struct IngestWriter {
     }
 
     /// Appends a row to the log; with `skippingDuplicate`, a messageId already logged for `source`
-    /// stores nothing. Returns whether the row was stored.
+    /// stores nothing. Returns whether the row was stored. Without it, a logged messageId fails
+    /// with SQLite's UNIQUE constraint error, as the log's constraint always did.
     @discardableResult
     func appendEvent(
         _ message: TrackingMessage, propertiesText: String, contextText: String, contactId: Int64?, source: String, timestamp: Timestamp,
         receivedAt: Timestamp, skippingDuplicate: Bool = false
     ) throws -> Bool {
-        let insertEvent = skippingDuplicate ? insertNewEvent : insertEvent
-        defer { insertEvent.reset() }
-        insertEvent.bind(1, source)
-        insertEvent.bind(2, message.messageId)
-        insertEvent.bind(3, contactId)
-        insertEvent.bind(4, message.type.rawValue)
-        insertEvent.bind(5, message.name)
-        insertEvent.bind(6, message.userId)
-        insertEvent.bind(7, message.anonymousId)
-        insertEvent.bind(8, message.groupId)
-        insertEvent.bind(9, propertiesText)
-        insertEvent.bind(10, contextText)
-        insertEvent.bind(11, timestamp.millisecondsSinceEpoch)
-        insertEvent.bind(12, message.originalTimestamp?.millisecondsSinceEpoch)
-        insertEvent.bind(13, message.sentAt?.millisecondsSinceEpoch)
-        insertEvent.bind(14, receivedAt.millisecondsSinceEpoch)
-        try insertEvent.step()
-        return !skippingDuplicate || db.changesCount > 0
+        let key = MessageKey.of(source: source, messageId: message.messageId)
+        if unkeyedRowsExist, try Bool.fetchOne(db.cachedStatement(sql: MessageKey.storedUnkeyedSQL), arguments: [source, message.messageId]) != nil {
+            if skippingDuplicate { return false }
+            throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_UNIQUE, message: "UNIQUE constraint failed: events.source, events.message_id")
+        }
+        func insert(_ statement: DirectStatement, key: Int64?) throws -> Bool {
+            defer { statement.reset() }
+            statement.bind(1, source)
+            statement.bind(2, message.messageId)
+            statement.bind(3, contactId)
+            statement.bind(4, message.type.rawValue)
+            statement.bind(5, message.name)
+            statement.bind(6, message.userId)
+            statement.bind(7, message.anonymousId)
+            statement.bind(8, message.groupId)
+            statement.bind(9, propertiesText)
+            statement.bind(10, contextText)
+            statement.bind(11, timestamp.millisecondsSinceEpoch)
+            statement.bind(12, message.originalTimestamp?.millisecondsSinceEpoch)
+            statement.bind(13, message.sentAt?.millisecondsSinceEpoch)
+            statement.bind(14, receivedAt.millisecondsSinceEpoch)
+            statement.bind(15, key)
+            try statement.step()
+            return db.changesCount > 0
+        }
+        if skippingDuplicate {
+            if try insert(insertNewEvent, key: key) { return true }
+            // The key is held: by this message (a duplicate) or, rarely, by another with the same
+            // hash; then this one is stored without a key, unless it already was.
+            guard try keyHeldByAnother(key, source: source, messageId: message.messageId) else { return false }
+            guard try !MessageKey.isStored(db, source: source, messageId: message.messageId) else { return false }
+            return try insert(insertEvent, key: nil)
+        }
+        do {
+            return try insert(insertEvent, key: key)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            guard try keyHeldByAnother(key, source: source, messageId: message.messageId) else { throw error }
+            // Fails on the index of unkeyed rows if this message was stored so before.
+            return try insert(insertEvent, key: nil)
+        }
+    }
+
+    /// Whether a row of another (source, messageId) holds `key`: a collision of the hash.
+    private func keyHeldByAnother(_ key: Int64, source: String, messageId: String) throws -> Bool {
+        let findKeyHeldByAnother = DirectStatement(try db.cachedStatement(sql: MessageKey.keyHeldByAnotherSQL))
+        defer { findKeyHeldByAnother.reset() }
+        findKeyHeldByAnother.bind(1, key)
+        findKeyHeldByAnother.bind(2, source)
+        findKeyHeldByAnother.bind(3, messageId)
+        return try findKeyHeldByAnother.step()
     }
 }

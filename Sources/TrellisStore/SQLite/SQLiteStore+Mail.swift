@@ -244,8 +244,7 @@ extension SQLiteStore {
         try await pool.write { db in
             let id = try Self.survivor(db, of: contactId)
             let writer = try IngestWriter(db: db)
-            let exists = try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM events WHERE source = 'email' AND message_id = ?"), arguments: [messageId]) ?? false
-            guard !exists else { return }
+            guard try !MessageKey.isStored(db, source: "email", messageId: messageId) else { return }
             try writer.appendEvent(
                 TrackingMessage(type: .track, messageId: messageId, name: name, properties: properties), contactId: id, source: "email", timestamp: at,
                 receivedAt: at)

@@ -462,6 +462,72 @@ extension SQLiteStore {
                         WHERE \(SQLiteStore.ruleNameSQL) IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v14-events-keyed-by-a-message-hash") { db in
+            // Duplicates are found by a 64-bit hash of (source, message_id) in a small unique index
+            // instead of the table's UNIQUE (source, message_id), whose ~50-byte entries made every
+            // event with a random messageId write a leaf of a large index (see MessageKey). SQLite
+            // cannot drop a table constraint, so the log is copied into a table without it (seq
+            // values and the AUTOINCREMENT sequence kept) and its indexes and trigger are made
+            // again: reads and writes the whole log once (~2–5 s a million events). A pair whose
+            // hash an earlier pair already holds keeps no key (the second and later, by seq).
+            // `trellis_message_key` is registered on every connection of the store.
+            let columns = """
+                seq, source, message_id, contact_id, type, name, user_id, anonymous_id, group_id, properties, context,
+                    timestamp, original_timestamp, sent_at, received_at
+                """
+            try db.execute(
+                sql: """
+                    CREATE TABLE events_keyed (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        source TEXT NOT NULL,
+                        message_id TEXT NOT NULL,
+                        contact_id INTEGER,
+                        type TEXT NOT NULL,
+                        name TEXT,
+                        user_id TEXT,
+                        anonymous_id TEXT,
+                        group_id TEXT,
+                        properties TEXT NOT NULL,
+                        context TEXT NOT NULL,
+                        timestamp INTEGER NOT NULL,
+                        original_timestamp INTEGER,
+                        sent_at INTEGER,
+                        received_at INTEGER NOT NULL,
+                        message_key INTEGER
+                    );
+                    INSERT INTO events_keyed (\(columns), message_key)
+                        SELECT \(columns), trellis_message_key(source, message_id) FROM events ORDER BY seq;
+                    UPDATE events_keyed SET message_key = NULL WHERE seq IN (
+                        SELECT seq FROM (SELECT seq, row_number() OVER (PARTITION BY message_key ORDER BY seq) AS n FROM events_keyed)
+                        WHERE n > 1);
+                    """)
+            let sequence = try Int64.fetchOne(db, sql: "SELECT seq FROM sqlite_sequence WHERE name = 'events'")
+            try db.execute(
+                sql: """
+                    DROP TABLE events;
+                    ALTER TABLE events_keyed RENAME TO events;
+                    CREATE UNIQUE INDEX events_message_key ON events(message_key);
+                    CREATE UNIQUE INDEX events_message_unkeyed ON events(source, message_id) WHERE message_key IS NULL;
+                    CREATE INDEX events_contact ON events(contact_id, seq);
+                    CREATE INDEX events_stage_changes ON events(seq) WHERE name = 'Lifecycle Stage Changed';
+                    CREATE INDEX events_rule_name_time ON events(\(SQLiteStore.ruleNameSQL), timestamp)
+                        WHERE \(SQLiteStore.ruleNameSQL) IS NOT NULL;
+                    CREATE TRIGGER events_append_only BEFORE UPDATE OF seq, source, message_id, type, name, user_id,
+                        anonymous_id, group_id, properties, context, timestamp, original_timestamp, sent_at, received_at, message_key ON events
+                    BEGIN
+                        SELECT RAISE(ABORT, 'the event log is append-only');
+                    END;
+                    """)
+            if let sequence {
+                // The old table's sequence may be past its last row (duplicates skipped by the insert
+                // still took a number); keep it, so no seq is handed out twice.
+                try db.execute(
+                    sql: """
+                        INSERT INTO sqlite_sequence (name, seq) SELECT 'events', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events');
+                        UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'events';
+                        """, arguments: [sequence])
+            }
+        }
         return migrator
     }
 }

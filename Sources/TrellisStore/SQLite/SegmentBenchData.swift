@@ -37,8 +37,8 @@ public enum SegmentBenchData {
                     -- The kind comes from a hash of i because it is used in three columns (SQLite may
                     -- evaluate random() once per use); contact and time use random() once each.
                     r(i, x) AS (SELECT i, ((i * 1103515245 + 12345) / 65536) % 100 FROM n)
-                    INSERT INTO events (seq, source, message_id, contact_id, type, name, user_id, properties, context, timestamp, received_at)
-                    SELECT i, 'bench', 'b' || i, 1 + abs(random()) % ?,
+                    INSERT INTO events (seq, source, message_id, message_key, contact_id, type, name, user_id, properties, context, timestamp, received_at)
+                    SELECT i, 'bench', 'b' || i, trellis_message_key('bench', 'b' || i), 1 + abs(random()) % ?,
                         CASE WHEN x < 20 THEN 'page' ELSE 'track' END,
                         CASE WHEN x < 2 THEN 'Pricing' WHEN x < 20 THEN 'Blog' WHEN x < 50 THEN 'Email Opened' WHEN x < 60 THEN 'Email Clicked'
                             WHEN x < 62 THEN 'Ebook Downloaded' ELSE 'Feature Used' END,
