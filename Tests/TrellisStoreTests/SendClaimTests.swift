@@ -1,10 +1,35 @@
 import Foundation
+import GRDB
 import Testing
 import TrellisCore
 @testable import TrellisStore
 
 /// A send's or a webhook delivery's outcome is recorded only by the pass that holds its claim.
 @Suite struct SendClaimTests {
+    /// The due-sends index's condition is evaluated for every email_sends row written; with an IN
+    /// list of three statuses each insert and status update built a temporary b-tree. The claim
+    /// still finds due sends through the index.
+    @Test func aSendWriteOpensNoTemporaryTable() async throws {
+        let fixture = try await StoreFixture()
+        try await fixture.sqlite.pool.read { db in
+            for sql in [
+                """
+                INSERT INTO email_sends (key, contact_id, template, kind, status, attempts, next_attempt_at, created_at)
+                VALUES ('k', 1, 'welcome', 'marketing', 'queued', 0, 0, 0)
+                """,
+                "UPDATE email_sends SET status = 'sending', next_attempt_at = 1, attempts = attempts + 1 WHERE id = 1",
+            ] {
+                let opcodes = try Row.fetchAll(db, sql: "EXPLAIN " + sql).map { $0[1] as String }
+                #expect(!opcodes.contains("OpenEphemeral"), "\(sql)")
+            }
+            let plan = try Row.fetchAll(
+                db, sql: "EXPLAIN QUERY PLAN SELECT id FROM email_sends WHERE \(SQLiteStore.dueSendCondition) AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 10",
+                arguments: [0]
+            ).map { $0[3] as String }
+            #expect(plan.contains { $0.contains("USING INDEX email_sends_due") }, "\(plan)")
+        }
+    }
+
     @Test(arguments: StoreKind.available) func anOutcomeFromALostClaimIsNotRecorded(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         let contactId = try #require(try await fixture.ingest([identify("i1", user: "u1", traits: ["email": "ada@acme.example"])]).contactIds.first ?? nil)

@@ -68,7 +68,7 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT \(Self.sendColumns) FROM email_sends
-                    WHERE status IN ('queued', 'deferred', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                    WHERE \(Self.dueSendCondition) AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                     """, arguments: [now.millisecondsSinceEpoch, limit])
             let claim = try db.cachedStatement(sql: "UPDATE email_sends SET status = 'sending', next_attempt_at = ?, attempts = attempts + 1 WHERE id = ?")
             return try rows.map { row in

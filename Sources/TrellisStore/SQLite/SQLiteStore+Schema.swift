@@ -528,6 +528,21 @@ extension SQLiteStore {
                         """, arguments: [sequence])
             }
         }
+        migrator.registerMigration("v15-due-sends-index-without-an-in-list") { db in
+            // As v13 for the log: `status IN ('queued', 'deferred', 'sending')` made SQLite build a
+            // temporary b-tree for every email_sends row inserted (one) and every status update (two,
+            // old and new row). The same condition as ORs compiles to plain comparisons; the due
+            // query (``SQLiteStore/dueSendCondition``) spells it the same way so it still implies it.
+            try db.execute(
+                sql: """
+                    DROP INDEX email_sends_due;
+                    CREATE INDEX email_sends_due ON email_sends(next_attempt_at) WHERE \(SQLiteStore.dueSendCondition);
+                    """)
+        }
         return migrator
     }
+
+    /// Whether a send is still to go (queued, deferred, or claimed by a pass that may have died):
+    /// the partial index of due sends and the query that claims them must spell it alike.
+    static let dueSendCondition = "(status = 'queued' OR status = 'deferred' OR status = 'sending')"
 }
