@@ -72,6 +72,45 @@ def test_unreadable_input_is_a_clear_error(workdir):
     assert bad_db.returncode != 0 and "unsupported database URL" in bad_db.stderr
 
 
+def test_an_upgrade_that_rewrites_the_log_keeps_it_and_leaves_the_wal_empty(workdir):
+    """A store as migration v13 left it, with 300,000 events, upgraded by `trellis migrate`: v14
+    copies the log into the keyed table (every row and seq kept, each keyed), and the command
+    closes the store, which copies the WAL back instead of leaving ~300 MB of it behind."""
+    import sqlite3
+    import uuid
+
+    db = os.path.join(workdir, "v13.db")
+    trellis("migrate", "--db", db)
+    # Back to v13: the log with its UNIQUE (source, message_id) and no key, the IN-list index.
+    con = sqlite3.connect(db, isolation_level=None)
+    con.executescript("""
+        DROP TABLE events;
+        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL, message_id TEXT NOT NULL,
+            contact_id INTEGER, type TEXT NOT NULL, name TEXT, user_id TEXT, anonymous_id TEXT, group_id TEXT,
+            properties TEXT NOT NULL, context TEXT NOT NULL, timestamp INTEGER NOT NULL, original_timestamp INTEGER,
+            sent_at INTEGER, received_at INTEGER NOT NULL, UNIQUE (source, message_id));
+        CREATE INDEX events_contact ON events(contact_id, seq);
+        DROP INDEX email_sends_due;
+        CREATE INDEX email_sends_due ON email_sends(next_attempt_at) WHERE status IN ('queued', 'deferred', 'sending');
+        DELETE FROM grdb_migrations WHERE identifier LIKE 'v14-%' OR identifier LIKE 'v15-%';
+    """)
+    con.execute("BEGIN")
+    con.executemany(
+        "INSERT INTO events (source, message_id, contact_id, type, name, properties, context, timestamp, received_at)"
+        " VALUES ('web', ?, NULL, 'track', 'Clicked', '{\"path\":\"/pricing\"}', '{}', ?, 0)",
+        ((str(uuid.uuid4()), index) for index in range(300_000)))
+    con.execute("COMMIT")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    trellis("migrate", "--db", db)
+    wal = db + "-wal"
+    assert not os.path.exists(wal) or os.path.getsize(wal) == 0, os.path.getsize(wal)
+    check = subprocess.run(
+        ["sqlite3", db, "PRAGMA integrity_check; SELECT count(*), count(message_key), min(seq), max(seq) FROM events;"
+         " SELECT count(*) FROM grdb_migrations;"], capture_output=True, text=True)
+    assert check.stdout.split() == ["ok", "300000|300000|1|300000", "15"], check.stdout
+
+
 def test_keys_create_prints_the_key_last(workdir):
     db = os.path.join(workdir, "k.db")
     out = trellis("keys", "create", "--db", db, "--role", "read").stdout.strip().splitlines()

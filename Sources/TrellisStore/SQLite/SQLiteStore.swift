@@ -140,14 +140,7 @@ public final class SQLiteStore: Store {
     }
 
     public func migrate() async throws {
-        let pending = try await pool.read { db in !(try Self.migrator.hasCompletedMigrations(db)) }
         try Self.migrator.migrate(pool)
-        // A migration that rewrites a table (v14 copies the event log) leaves all of it in the
-        // WAL: hundreds of MB at a million events. Copy it into the database and empty the WAL now
-        // rather than leave it to the first checkpoint round under load.
-        if pending {
-            try await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
-        }
     }
 
     public func ping() async throws {
