@@ -8,6 +8,14 @@ extension StoreOptions {
     func openStore() async throws -> any Store { try await openTrellisStore(path: db) }
 }
 
+extension Store {
+    /// Closes the store's files or connections (a SQLite store's WAL is copied back and emptied).
+    func shutdown() async throws {
+        if let postgres = self as? PostgresStore { await postgres.close() }
+        if let sqlite = self as? SQLiteStore { try sqlite.close() }
+    }
+}
+
 /// Opens and migrates the store `db` names (a SQLite path or URL, or a `postgres://` URL),
 /// turning failures into a message for the terminal.
 func openTrellisStore(path db: String) async throws -> any Store {

@@ -17,15 +17,12 @@ import GRDB
 enum MessageKey {
     static func of(source: String, messageId: String) -> Int64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         var source = source
         var messageId = messageId
-        source.withUTF8 { bytes in
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        }
-        hash = (hash ^ 0) &* 0x0000_0100_0000_01b3
-        messageId.withUTF8 { bytes in
-            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        }
+        source.withUTF8 { $0.forEach(mix) }
+        mix(0)
+        messageId.withUTF8 { $0.forEach(mix) }
         return Int64(bitPattern: hash)
     }
 
@@ -52,6 +49,10 @@ enum MessageKey {
 
     /// Whether a row other than `(source, messageId)` holds its key: a collision of the hash.
     static let keyHeldByAnotherSQL = "SELECT 1 FROM events WHERE message_key = ?1 AND NOT (source = ?2 AND message_id = ?3)"
+
+    static func isStoredUnkeyed(_ db: Database, source: String, messageId: String) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: storedUnkeyedSQL), arguments: [source, messageId]) != nil
+    }
 
     static func isStored(_ db: Database, source: String, messageId: String) throws -> Bool {
         try Bool.fetchOne(db.cachedStatement(sql: storedSQL), arguments: [of(source: source, messageId: messageId), source, messageId]) != nil

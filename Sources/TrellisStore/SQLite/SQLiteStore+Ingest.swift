@@ -328,7 +328,7 @@ struct IngestWriter {
         receivedAt: Timestamp, skippingDuplicate: Bool = false
     ) throws -> Bool {
         let key = MessageKey.of(source: source, messageId: message.messageId)
-        if unkeyedRowsExist, try Bool.fetchOne(db.cachedStatement(sql: MessageKey.storedUnkeyedSQL), arguments: [source, message.messageId]) != nil {
+        if unkeyedRowsExist, try MessageKey.isStoredUnkeyed(db, source: source, messageId: message.messageId) {
             if skippingDuplicate { return false }
             throw DatabaseError(resultCode: .SQLITE_CONSTRAINT_UNIQUE, message: "UNIQUE constraint failed: events.source, events.message_id")
         }
@@ -357,7 +357,7 @@ struct IngestWriter {
             // The key is held: by this message (a duplicate) or, rarely, by another with the same
             // hash; then this one is stored without a key, unless it already was.
             guard try keyHeldByAnother(key, source: source, messageId: message.messageId) else { return false }
-            guard try !MessageKey.isStored(db, source: source, messageId: message.messageId) else { return false }
+            guard try !MessageKey.isStoredUnkeyed(db, source: source, messageId: message.messageId) else { return false }
             return try insert(insertEvent, key: nil)
         }
         do {

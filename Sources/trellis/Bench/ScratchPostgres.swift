@@ -47,11 +47,3 @@ struct ScratchPostgres {
         return result
     }
 }
-
-extension Store {
-    /// Closes the store's files or connections.
-    func shutdown() async throws {
-        if let postgres = self as? PostgresStore { await postgres.close() }
-        if let sqlite = self as? SQLiteStore { try sqlite.close() }
-    }
-}
