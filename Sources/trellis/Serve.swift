@@ -180,9 +180,12 @@ enum RuleLoading {
         for record in try await services.store.segments() where record.computedVersion < record.version {
             await services.qualify.startRecompute(segmentId: record.id)
         }
-        // On PostgreSQL a pass holds the write lock for several round trips: ten passes a second
-        // at most leave the lock to ingest under load, for at most 0.1 s more lag.
-        let spacing: Duration = services.store is PostgresStore ? .milliseconds(100) : .zero
+        // A pass is a write transaction on the store's single writer, which ingest waits behind.
+        // On PostgreSQL it holds the write lock for several round trips: ten passes a second at
+        // most, for at most 0.1 s more lag. On SQLite a pass after every group commit cost ~15%
+        // of the server's CPU a request in `trellis bench --mode track` (docs/performance.md,
+        // "Background passes at most 40 times a second"): 25 ms, for at most that much more lag.
+        let spacing: Duration = services.store is PostgresStore ? .milliseconds(100) : passSpacingSQLite
         return Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { await services.qualify.run(spacing: spacing) }
@@ -197,6 +200,9 @@ extension RuleLoading {
     /// process (an API server, a console user) may have changed: on PostgreSQL, where several
     /// processes share the store. A process reloads at once after its own changes.
     static let ruleRefreshSeconds = 10
+
+    /// The least time between the starts of two qualify (or workflow) passes on SQLite.
+    static let passSpacingSQLite: Duration = .milliseconds(25)
 
     static func followRuleChanges(_ services: Services) -> Task<Void, Never> {
         Task {
