@@ -138,6 +138,8 @@ import TrellisStore
                 #expect(text.contains(#"trellis_events_ingested_total{type="track"} 1"#))
                 #expect(text.contains("trellis_http_requests_total{"))
                 #expect(text.contains("trellis_http_request_duration_seconds_bucket{"))
+                #expect(text.contains("trellis_ingest_commits_total 1"))
+                #expect(text.contains("trellis_ingest_commit_duration_seconds_count 1"))
             }
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 let document = response.body.json

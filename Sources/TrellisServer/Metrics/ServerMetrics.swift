@@ -11,6 +11,11 @@ public final class ServerMetrics: Sendable {
         .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
+    let commitBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1),
+    ]
+
     public init() {}
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
@@ -70,8 +75,10 @@ public final class ServerMetrics: Sendable {
         ).increment(by: Int64(count))
     }
 
-    /// One group commit: how many requests' batches and messages one transaction carried.
-    func committed(batches: Int, messages: Int) {
+    /// One group commit: how many requests' batches and messages one transaction carried, and
+    /// how long the store took over it. `rate(trellis_ingest_commit_duration_seconds_sum[1m])`
+    /// is the share of time the single writer spent on ingest: near 1, it limits the rate.
+    func committed(_ commit: GroupCommitter.Commit) {
         registry.makeCounter(
             descriptor: .init(namespace: "trellis", metricName: "ingest_commits", unitName: "total", helpText: "Write transactions of the ingest path"),
             labels: []
@@ -79,11 +86,17 @@ public final class ServerMetrics: Sendable {
         registry.makeValueHistogram(
             descriptor: .init(namespace: "trellis", metricName: "ingest_commit_batches", unitName: "count", helpText: "Batches carried by one group commit"),
             labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]
-        ).record(Double(batches))
+        ).record(Double(commit.batches))
         registry.makeCounter(
             descriptor: .init(namespace: "trellis", metricName: "ingest_committed_messages", unitName: "total", helpText: "Messages through group commits, duplicates included"),
             labels: []
-        ).increment(by: Int64(messages))
+        ).increment(by: Int64(commit.messages))
+        registry.makeDurationHistogram(
+            descriptor: .init(
+                namespace: "trellis", metricName: "ingest_commit_duration", unitName: "seconds",
+                helpText: "Time the store took over one group commit: waiting for the writer, the transaction and its sync"),
+            labels: [], buckets: commitBuckets
+        ).record(commit.duration)
     }
 
     /// A change made but not written to the audit log (the store refused the line).

@@ -50,8 +50,8 @@ public final class Services: Sendable {
         self.workflows = workflows
         self.mail = MailService(store: store, clock: clock, metrics: metrics)
         self.sales = SalesService(store: store, clock: clock, metrics: metrics)
-        self.committer = GroupCommitter(store: store) { batches, messages in
-            metrics.committed(batches: batches, messages: messages)
+        self.committer = GroupCommitter(store: store) { commit in
+            metrics.committed(commit)
             qualify.notify()
             workflows.notify()
         }

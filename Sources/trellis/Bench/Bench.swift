@@ -94,7 +94,33 @@ struct BenchIngest: AsyncParsableCommand {
         /// CPU used over the measured seconds, in cores: the server process and this load generator.
         var serverCores = 0.0
         var clientCores = 0.0
+        var commits: (first: CommitFigures, last: CommitFigures)?
         var rate: Double { Double(events) / elapsed }
+    }
+
+    /// The ingest path's group commits as the server's /metrics counts them.
+    struct CommitFigures: Sendable {
+        /// When it was read (``BenchIngest/seconds()``).
+        var at: Double
+        var commits: Double
+        var messages: Double
+        /// Seconds the store spent on group commits, waits for the writer included.
+        var busySeconds: Double
+
+        static func scrape(_ connection: LoadConnection?) async -> CommitFigures? {
+            guard let connection, let text = try? await connection.get(path: "/metrics").body else { return nil }
+            return parse(text, at: BenchIngest.seconds())
+        }
+
+        static func parse(_ text: String, at: Double) -> CommitFigures? {
+            func value(_ name: String) -> Double? {
+                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+            }
+            guard let commits = value("trellis_ingest_commits_total"), let messages = value("trellis_ingest_committed_messages_total"),
+                let busy = value("trellis_ingest_commit_duration_seconds_sum")
+            else { return nil }
+            return CommitFigures(at: at, commits: commits, messages: messages, busySeconds: busy)
+        }
     }
 
     static func seconds() -> Double {
@@ -118,21 +144,32 @@ struct BenchIngest: AsyncParsableCommand {
         // CPU of the server and of this process (the load generator) over the measured seconds:
         // a change's cost shows there even when the machine's speed swings from run to run.
         let cores = Mutex<(server: Double, client: Double)>((0, 0))
+        // The group commits' figures from /metrics at the start and the end of the measured seconds.
+        let commits = Mutex<(first: CommitFigures, last: CommitFigures)?>(nil)
         let sampler = Task {
             var first: (at: Double, server: Double, client: Double)?
             var last: (at: Double, server: Double, client: Double)?
+            var firstCommits: CommitFigures?
+            let scraper = try? await LoadConnection.connect(host: "127.0.0.1", port: port, group: group)
             while Self.seconds() < end {
                 let now = Self.seconds()
                 memory.withLock { $0.append((now - start, rss())) }
                 if now >= warmupEnd {
                     let reading = (at: now, server: cpu(), client: ServerProcess.ownCPUSeconds())
-                    if first == nil { first = reading } else { last = reading }
+                    if first == nil {
+                        first = reading
+                        firstCommits = await CommitFigures.scrape(scraper)
+                    } else {
+                        last = reading
+                    }
                 }
                 try? await Task.sleep(for: .milliseconds(500))
             }
             if let first, let last, last.at > first.at {
                 cores.withLock { $0 = ((last.server - first.server) / (last.at - first.at), (last.client - first.client) / (last.at - first.at)) }
             }
+            if let firstCommits, let lastCommits = await CommitFigures.scrape(scraper) { commits.withLock { $0 = (firstCommits, lastCommits) } }
+            await scraper?.close()
         }
         let mode = self.mode
         let users = self.users
@@ -185,7 +222,7 @@ struct BenchIngest: AsyncParsableCommand {
         return Result(
             events: requests * perRequest, requests: requests, failures: outcomes.map(\.1).reduce(0, +), elapsed: seconds,
             latencies: outcomes.flatMap(\.2).sorted(), memory: memory.withLock { $0 }, serverCores: cores.withLock { $0.server },
-            clientCores: cores.withLock { $0.client })
+            clientCores: cores.withLock { $0.client }, commits: commits.withLock { $0 })
     }
 
     /// A request body of `size` track calls from random users, stamped with the current time.
@@ -271,6 +308,15 @@ struct BenchIngest: AsyncParsableCommand {
                 String(
                     format: "CPU: server %.2f cores (%.1f µs an event), load generator %.2f cores, of %d", result.serverCores,
                     result.serverCores / result.rate * 1e6, result.clientCores, ProcessInfo.processInfo.activeProcessorCount))
+        }
+        if let (first, last) = result.commits, last.at > first.at, last.commits > first.commits {
+            let wall = last.at - first.at
+            let commits = last.commits - first.commits
+            let busy = last.busySeconds - first.busySeconds
+            print(
+                String(
+                    format: "writer: busy with group commits %.0f%% of the measured seconds; %.0f commits a second, %.0f messages and %.1f ms a commit",
+                    busy / wall * 100, commits / wall, (last.messages - first.messages) / commits, busy / commits * 1000))
         }
         let samples = result.memory.filter { $0.1 > 0 }
         if let first = samples.first(where: { $0.0 >= 2 }), let last = samples.last {
