@@ -129,17 +129,20 @@ import TrellisStore
         let fixture = try await ServerFixture()
         try await fixture.app.test(.router) { client in
             try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: #"{"userId":"u","event":"E"}"#)) { _ in }
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: #"{"userId":"u","event":"F"}"#)) { _ in }
+            try await client.execute(uri: "/v1/track", method: .post, headers: fixture.basic(), body: ByteBuffer(string: #"{"userId":"u"}"#)) { _ in }
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
                 #expect(response.body.json["status"] == "ok")
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = response.body.text
-                #expect(text.contains(#"trellis_events_ingested_total{type="track"} 1"#))
-                #expect(text.contains("trellis_http_requests_total{"))
-                #expect(text.contains("trellis_http_request_duration_seconds_bucket{"))
-                #expect(text.contains("trellis_ingest_commits_total 1"))
-                #expect(text.contains("trellis_ingest_commit_duration_seconds_count 1"))
+                #expect(text.contains(#"trellis_events_ingested_total{type="track"} 2"#))
+                #expect(text.contains(#"trellis_http_requests_total{route="/v1/track",method="POST",status="200"} 2"#))
+                #expect(text.contains(#"trellis_http_requests_total{route="/v1/track",method="POST",status="400"} 1"#))
+                #expect(text.contains(#"trellis_http_request_duration_seconds_count{route="/v1/track"} 3"#))
+                #expect(text.contains("trellis_ingest_commits_total 2"))
+                #expect(text.contains("trellis_ingest_commit_duration_seconds_count 2"))
             }
             try await client.execute(uri: "/openapi.json", method: .get) { response in
                 let document = response.body.json
