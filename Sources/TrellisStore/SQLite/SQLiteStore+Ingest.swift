@@ -42,7 +42,7 @@ struct IngestWriter {
         self.db = db
         insertEvent = DirectStatement(try db.cachedStatement(sql: Self.insertSQL))
         insertNewEvent = DirectStatement(try db.cachedStatement(sql: Self.insertNewSQL))
-        unkeyedRowsExist = try Bool.fetchOne(db, sql: MessageKey.anyUnkeyedSQL) ?? false
+        unkeyedRowsExist = try Bool.fetchOne(db.cachedStatement(sql: MessageKey.anyUnkeyedSQL)) ?? false
         findIdentity = DirectStatement(try db.cachedStatement(sql: "SELECT contact_id FROM identities WHERE kind = ? AND value = ?"))
         // lastSeen has one-minute resolution (the event log keeps exact times): a contact sending
         // a burst of events has its row rewritten once a minute, not once an event, which under
