@@ -25,8 +25,20 @@ final class SteppedClock: Clock {
     }
 
     private let state = Mutex(State())
+    private let stepPerRead: Duration
 
-    var now: Instant { state.withLock { $0.now } }
+    /// `advancingEachRead`: how far reading ``now`` moves the clock on (for code that times
+    /// itself: two reads around a piece of work measure exactly that step).
+    init(advancingEachRead stepPerRead: Duration = .zero) {
+        self.stepPerRead = stepPerRead
+    }
+
+    var now: Instant {
+        state.withLock { state in
+            defer { state.now = state.now.advanced(by: stepPerRead) }
+            return state.now
+        }
+    }
     var minimumResolution: Duration { .zero }
 
     /// The deadlines of the sleepers waiting now, as offsets from the clock's start, soonest first.

@@ -1,7 +1,6 @@
 
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 import TrellisCore
 @testable import TrellisStore
@@ -317,18 +316,6 @@ import TrellisCore
         #expect(await committer.committedBatches == 64)
     }
 
-    @Test func groupCommitterReportsWhatEachCommitCarriedAndTook() async throws {
-        let fixture = try await StoreFixture(.sqlite)
-        let commits = Mutex<[GroupCommitter.Commit]>([])
-        let committer = GroupCommitter(store: fixture.store, clock: TickingClock(step: .milliseconds(5))) { commit in
-            commits.withLock { $0.append(commit) }
-        }
-        let batch = IngestBatch(source: "s", receivedAt: fixture.now, messages: (1...3).map { IngestMessage(track("c\($0)", user: "u")) })
-        #expect(try await committer.submit(batch).stored == 3)
-        // The clock moves 5 ms each time it is read: once before the store's ingest, once after.
-        #expect(commits.withLock { $0 } == [GroupCommitter.Commit(batches: 1, messages: 3, duration: .milliseconds(5))])
-    }
-
     @Test(arguments: StoreKind.available) func apiKeysAreStoredHashed(kind: StoreKind) async throws {
         let fixture = try await StoreFixture(kind)
         let (key, record) = try await APIKeys.create(in: fixture.store, name: "n", role: .write, at: fixture.now)
@@ -462,33 +449,5 @@ import TrellisCore
         let translated = PostgresDialect.cachedPlaceholders(multi)
         #expect(translated.hasSuffix("($898::bigint, $899::bigint, $900::text)"))
         #expect(!PostgresDialect.isCached(multi))
-    }
-}
-
-/// A clock that moves on by `step` every time it is read.
-final class TickingClock: Clock {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private let reads = Mutex(Instant(offset: .zero))
-    let step: Duration
-
-    init(step: Duration) { self.step = step }
-
-    var now: Instant {
-        reads.withLock { now in
-            defer { now = now.advanced(by: step) }
-            return now
-        }
-    }
-
-    var minimumResolution: Duration { .zero }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        reads.withLock { $0 = max($0, deadline) }
     }
 }
