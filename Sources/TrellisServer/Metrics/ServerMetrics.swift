@@ -45,19 +45,16 @@ public final class ServerMetrics: Sendable {
 
     func requestFinished(route: String, method: String, status: Int, duration: Duration) {
         let (requests, durations) = hotSeries.withLock { series in
-            let key = HotSeries.RequestKey(route: route, method: method, status: status)
-            let requests =
-                series.requests[key]
-                ?? registry.makeCounter(
+            let requests = series.requests.value(HotSeries.RequestKey(route: route, method: method, status: status)) {
+                registry.makeCounter(
                     descriptor: .init(namespace: "trellis", metricName: "http_requests", unitName: "total", helpText: "HTTP requests answered"),
                     labels: [("route", route), ("method", method), ("status", String(status))])
-            series.requests[key] = requests
-            let durations =
-                series.durations[route]
-                ?? registry.makeDurationHistogram(
+            }
+            let durations = series.durations.value(route) {
+                registry.makeDurationHistogram(
                     descriptor: .init(namespace: "trellis", metricName: "http_request_duration", unitName: "seconds", helpText: "Time to answer a request"),
                     labels: [("route", route)], buckets: latencyBuckets)
-            series.durations[route] = durations
+            }
             return (requests, durations)
         }
         requests.increment()
@@ -98,13 +95,11 @@ public final class ServerMetrics: Sendable {
 
     func eventsIngested(_ count: Int, type: MessageType) {
         hotSeries.withLock { series in
-            let counter =
-                series.ingested[type]
-                ?? registry.makeCounter(
+            series.ingested.value(type) {
+                registry.makeCounter(
                     descriptor: .init(namespace: "trellis", metricName: "events_ingested", unitName: "total", helpText: "Events stored in the event log"),
                     labels: [("type", type.rawValue)])
-            series.ingested[type] = counter
-            return counter
+            }
         }.increment(by: Int64(count))
     }
 
@@ -120,24 +115,23 @@ public final class ServerMetrics: Sendable {
     /// is the share of time the single writer spent on ingest: near 1, it limits the rate.
     func committed(_ commit: GroupCommitter.Commit) {
         let series = hotSeries.withLock { series in
-            let commits =
-                series.commits
-                ?? HotSeries.Commits(
-                    count: registry.makeCounter(
-                        descriptor: .init(namespace: "trellis", metricName: "ingest_commits", unitName: "total", helpText: "Write transactions of the ingest path"),
-                        labels: []),
-                    batches: registry.makeValueHistogram(
-                        descriptor: .init(namespace: "trellis", metricName: "ingest_commit_batches", unitName: "count", helpText: "Batches carried by one group commit"),
-                        labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]),
-                    messages: registry.makeCounter(
-                        descriptor: .init(
-                            namespace: "trellis", metricName: "ingest_committed_messages", unitName: "total", helpText: "Messages through group commits, duplicates included"),
-                        labels: []),
-                    duration: registry.makeDurationHistogram(
-                        descriptor: .init(
-                            namespace: "trellis", metricName: "ingest_commit_duration", unitName: "seconds",
-                            helpText: "Time the store took over one group commit: waiting for the writer, the transaction and its sync"),
-                        labels: [], buckets: commitBuckets))
+            if let commits = series.commits { return commits }
+            let commits = HotSeries.Commits(
+                count: registry.makeCounter(
+                    descriptor: .init(namespace: "trellis", metricName: "ingest_commits", unitName: "total", helpText: "Write transactions of the ingest path"),
+                    labels: []),
+                batches: registry.makeValueHistogram(
+                    descriptor: .init(namespace: "trellis", metricName: "ingest_commit_batches", unitName: "count", helpText: "Batches carried by one group commit"),
+                    labels: [], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256]),
+                messages: registry.makeCounter(
+                    descriptor: .init(
+                        namespace: "trellis", metricName: "ingest_committed_messages", unitName: "total", helpText: "Messages through group commits, duplicates included"),
+                    labels: []),
+                duration: registry.makeDurationHistogram(
+                    descriptor: .init(
+                        namespace: "trellis", metricName: "ingest_commit_duration", unitName: "seconds",
+                        helpText: "Time the store took over one group commit: waiting for the writer, the transaction and its sync"),
+                    labels: [], buckets: commitBuckets))
             series.commits = commits
             return commits
         }
@@ -205,5 +199,15 @@ struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
 
     static func route(_ context: Context) -> String {
         context.endpointPath ?? "unmatched"
+    }
+}
+
+extension Dictionary {
+    /// The value for `key`, made by `make` and kept on the first ask only.
+    fileprivate mutating func value(_ key: Key, orMake make: () -> Value) -> Value {
+        if let value = self[key] { return value }
+        let value = make()
+        self[key] = value
+        return value
     }
 }
