@@ -43,15 +43,12 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
     let router = Router(context: TrellisRequestContext.self)
     router.middlewares.add(ClientAddressMiddleware(trusted: services.trustedProxies))
     router.middlewares.add(MetricsMiddleware(metrics: services.metrics))
+    // Browsers send tracking calls and form submissions from the customer's own site; nothing
+    // else is meant to be called from another origin (the console is same-origin). Outside the
+    // error shaper, so that refusals carry the CORS headers too.
+    router.middlewares.add(PathScopedCORS(prefixes: ["/v1/", "/f/"]))
     router.middlewares.add(ErrorShapeMiddleware())
     router.middlewares.add(AuditMiddleware(services: services))
-    // Browsers send tracking calls and form submissions from the customer's own site; nothing
-    // else is meant to be called from another origin (the console is same-origin).
-    router.middlewares.add(
-        PathScopedCORS(
-            prefixes: ["/v1/", "/f/"],
-            cors: CORSMiddleware(
-                allowOrigin: .all, allowHeaders: [.accept, .authorization, .contentType, .contentEncoding], allowMethods: [.get, .post, .options])))
 
     TrackingController(services: services).register(on: router)
     ContactsController(services: services).register(on: router)
@@ -93,13 +90,45 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
 /// CORS headers (and preflight answers) on the routes under `prefixes` only: the management API,
 /// the console and the metrics answer other origins with no CORS header, so a browser on another
 /// site cannot read them even with a key.
+///
+/// Any origin may call these routes (write keys are public, as in every tracking snippet), and it
+/// may read every answer, refusals included: a page sees a 400 or a 429 as such, with its JSON
+/// body and `Retry-After`, rather than as a network error that analytics.js would retry for ever.
+/// It must sit outside ``ErrorShapeMiddleware``, whose ``APIError`` it adds its headers to.
 struct PathScopedCORS<Context: RequestContext>: RouterMiddleware {
     let prefixes: [String]
-    let cors: CORSMiddleware<Context>
+
+    static var allowHeaders: String { "Accept, Authorization, Content-Type, Content-Encoding" }
+    static var allowMethods: String { "GET, POST, OPTIONS" }
+    /// Response headers a page may read besides the CORS-safelisted ones: how long to back off.
+    static var exposedHeaders: String { "Retry-After, X-RateLimit-Reset" }
+    /// How long a browser may reuse a preflight's answer (Chrome caps it at two hours).
+    static var preflightMaxAge: String { "7200" }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard prefixes.contains(where: { path.hasPrefix($0) }) else { return try await next(request, context) }
-        return try await cors.handle(request, context: context, next: next)
+        guard request.headers.contains(.origin), prefixes.contains(where: { request.uri.path.hasPrefix($0) }) else {
+            return try await next(request, context)
+        }
+        if request.method == .options {
+            return Response(
+                status: .noContent,
+                headers: [
+                    .accessControlAllowOrigin: "*", .accessControlAllowHeaders: Self.allowHeaders, .accessControlAllowMethods: Self.allowMethods,
+                    .accessControlMaxAge: Self.preflightMaxAge,
+                ])
+        }
+        do {
+            var response = try await next(request, context)
+            Self.add(to: &response.headers)
+            return response
+        } catch var error as APIError {
+            Self.add(to: &error.headers)
+            throw error
+        }
+    }
+
+    static func add(to headers: inout HTTPFields) {
+        headers[.accessControlAllowOrigin] = "*"
+        headers[.accessControlExposeHeaders] = exposedHeaders
     }
 }

@@ -96,6 +96,13 @@ import TrellisStore
                 #expect(error?["code"] == "invalid_form")
                 #expect(error?["fields"]?.arrayValue?.count == 2)
             }
+            // Posted by the customer's own page from another origin: the same answer, readable there.
+            let crossOrigin: HTTPFields = [.contentType: "application/json", HTTPField.Name("Origin")!: "https://www.acme.example"]
+            try await client.execute(uri: "/f/ebook", method: .post, headers: crossOrigin, body: ByteBuffer(string: #"{"email":"x"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.headers[HTTPField.Name("Access-Control-Allow-Origin")!] == "*")
+                #expect(response.body.json["error"]?["fields"]?.arrayValue?.count == 2)
+            }
         }
         #expect(try await fixture.store.eventCount() == 0)
     }

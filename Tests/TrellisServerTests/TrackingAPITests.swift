@@ -33,7 +33,10 @@ import TrellisStore
         try await fixture.app.test(.router) { client in
             for path in ["/v1/batch", "/f/ebook"] {
                 try await client.execute(uri: path, method: .options, headers: [origin: "https://www.acme.example", requestMethod: "POST"]) { response in
+                    #expect(response.status == .noContent)
                     #expect(response.headers[allowOrigin] == "*", "\(path)")
+                    #expect(response.headers[HTTPField.Name("Access-Control-Allow-Headers")!]?.contains("Content-Encoding") == true)
+                    #expect(response.headers[HTTPField.Name("Access-Control-Max-Age")!] == "7200")
                 }
             }
             var headers = fixture.basic()
@@ -50,6 +53,116 @@ import TrellisStore
                 #expect(response.headers[allowOrigin] == nil)
             }
         }
+    }
+
+    /// A browser on the customer's site sees a refusal as what it is: a 4xx with the error body and
+    /// the CORS header, so analytics.js drops a bad call instead of retrying it as a network error.
+    @Test func crossOriginRefusalsKeepTheirStatusAndAreReadable() async throws {
+        let fixture = try await ServerFixture()
+        let origin = HTTPField.Name("Origin")!, allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        try await fixture.app.test(.router) { client in
+            var headers = fixture.basic()
+            headers[origin] = "https://www.acme.example"
+            try await client.execute(uri: "/v1/track", method: .post, headers: headers, body: ByteBuffer(string: #"{"userId":"u1"}"#)) { response in
+                #expect(response.status == .badRequest, "\(response.body.text)")
+                #expect(response.headers[allowOrigin] == "*")
+                #expect(response.body.json["error"]?["field"] == "event")
+            }
+            try await client.execute(
+                uri: "/v1/track", method: .post, headers: [origin: "https://www.acme.example", .contentType: "text/plain"],
+                body: ByteBuffer(string: #"{"writeKey":"nope","userId":"u1","event":"E"}"#)
+            ) { response in
+                #expect(response.status == .unauthorized, "\(response.body.text)")
+                #expect(response.headers[allowOrigin] == "*")
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 0)
+    }
+
+    /// What analytics.js (the browser library) sends, with `apiHost` pointed at Trellis: each call to
+    /// its type's first letter, batches to `/v1/b`, the write key in a `text/plain` JSON body, and
+    /// `userId: null` for an anonymous visitor. analytics-java and analytics-ruby post to `/v1/import`.
+    @Test func analyticsJSAndImportPathsStoreTheCallsTheyName() async throws {
+        let fixture = try await ServerFixture()
+        let writeKey = fixture.keys[.write]!
+        let origin = HTTPField.Name("Origin")!, allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        let browser: HTTPFields = [origin: "https://www.acme.example", .contentType: "text/plain"]
+        @Sendable func call(_ type: String, _ id: String, _ fields: String) -> String {
+            #"{"type":"\#(type)",\#(fields),"userId":null,"anonymousId":"anon-7","messageId":"ajs-next-\#(id)","writeKey":"\#(writeKey)","#
+                + #""timestamp":"2026-03-02T08:59:59.000Z","sentAt":"2026-03-02T08:59:59.500Z","integrations":{},"#
+                + #""context":{"library":{"name":"analytics.js","version":"next-1.70.0"},"page":{"path":"/pricing","url":"https://www.acme.example/pricing"},"#
+                + #""userAgent":"Mozilla/5.0","locale":"en-US"},"_metadata":{"bundled":["Segment.io"],"unbundled":[],"bundledIds":[]}}"#
+        }
+        let single: [(path: String, type: String, fields: String)] = [
+            ("t", "track", #""event":"Pricing Viewed","properties":{"plan":"pro"}"#), ("p", "page", #""name":"Pricing","properties":{"path":"/pricing"}"#),
+            ("i", "identify", #""traits":{"email":"anon7@acme.example"}"#), ("g", "group", #""groupId":"acme","traits":{"name":"Acme"}"#),
+            ("s", "screen", #""name":"Dashboard""#),
+        ]
+        try await fixture.app.test(.router) { client in
+            for (path, type, fields) in single {
+                try await client.execute(uri: "/v1/\(path)", method: .post, headers: browser, body: ByteBuffer(string: call(type, path, fields))) { response in
+                    #expect(response.status == .ok, "/v1/\(path): \(response.body.text)")
+                    #expect(response.headers[allowOrigin] == "*")
+                }
+            }
+            // The same call again on its long path is a retry, not a second event.
+            try await client.execute(uri: "/v1/track", method: .post, headers: browser, body: ByteBuffer(string: call("track", "t", single[0].fields))) { response in
+                #expect(response.status == .ok)
+            }
+            let alias = #"{"type":"alias","userId":"u-7","previousId":"anon-7","messageId":"ajs-next-a","writeKey":"\#(writeKey)"}"#
+            try await client.execute(uri: "/v1/a", method: .post, headers: browser, body: ByteBuffer(string: alias)) { response in
+                #expect(response.status == .ok, "\(response.body.text)")
+            }
+            let batch = #"{"writeKey":"\#(writeKey)","sentAt":"2026-03-02T08:59:59.900Z","batch":[\#(call("track", "b1", #""event":"Trial Started""#)),\#(call("page", "b2", #""name":"Docs""#))]}"#
+            try await client.execute(uri: "/v1/b", method: .post, headers: browser, body: ByteBuffer(string: batch)) { response in
+                #expect(response.status == .ok, "\(response.body.text)")
+                #expect(response.headers[allowOrigin] == "*")
+            }
+            let imported = #"{"batch":[{"type":"track","userId":"u-8","event":"Invoice Paid","messageId":"java-1"}]}"#
+            try await client.execute(uri: "/v1/import", method: .post, headers: fixture.basic(), body: ByteBuffer(string: imported)) { response in
+                #expect(response.status == .ok, "\(response.body.text)")
+            }
+            // A single-call path takes one call: a batch body there is refused, not half read.
+            try await client.execute(uri: "/v1/t", method: .post, headers: browser, body: ByteBuffer(string: batch)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.body.json["error"]?["field"] == "userId")
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 9)
+        let visitor = try #require(try await fixture.store.contacts(ContactQuery(userId: "u-7")).first)
+        let events = try await fixture.store.timeline(contactId: visitor.id, before: nil, limit: 20)
+        #expect(Set(events.map(\.type)) == ["track", "page", "identify", "group", "screen", "alias"])
+        #expect(events.filter { $0.type == "track" }.compactMap(\.name).sorted() == ["Pricing Viewed", "Trial Started"])
+        #expect(events.allSatisfy { $0.source == "web" })
+        #expect(visitor.email == "anon7@acme.example")
+    }
+
+    /// A browser may read why it was refused and how long to wait: analytics.js reads
+    /// `X-RateLimit-Reset` after a 429.
+    @Test func aRateLimitedBrowserCanReadHowLongToWait() async throws {
+        let limits = PublicRateLimits(forms: nil, tracking: RateLimit(parsing: "1/m")!, unsubscribe: nil)
+        let fixture = try await ServerFixture(rateLimits: limits)
+        let origin = HTTPField.Name("Origin")!, allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        let expose = HTTPField.Name("Access-Control-Expose-Headers")!, reset = HTTPField.Name("X-RateLimit-Reset")!
+        var browser = fixture.basic()
+        browser[origin] = "https://www.acme.example"
+        let headers = browser
+        try await fixture.app.test(.router) { client in
+            for (n, expected) in [(1, HTTPResponse.Status.ok), (2, .tooManyRequests)] {
+                try await client.execute(
+                    uri: "/v1/t", method: .post, headers: headers, body: ByteBuffer(string: #"{"userId":"u1","event":"E","messageId":"m\#(n)"}"#)
+                ) { response in
+                    #expect(response.status == expected)
+                    #expect(response.headers[allowOrigin] == "*")
+                    #expect(response.headers[expose] == "Retry-After, X-RateLimit-Reset")
+                    if expected == .tooManyRequests {
+                        #expect(response.headers[.retryAfter] == "60" && response.headers[reset] == "60")
+                        #expect(response.body.json["error"]?["code"] == "rate_limited")
+                    }
+                }
+            }
+        }
+        #expect(try await fixture.store.eventCount() == 1)
     }
 
     @Test func everyCallTypeIsAccepted() async throws {

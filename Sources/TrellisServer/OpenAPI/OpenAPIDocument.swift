@@ -635,6 +635,38 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/t": {
+      "$ref": "#/paths/~1v1~1track",
+      "description": "The same as /v1/track: the path analytics.js posts to."
+    },
+    "/v1/p": {
+      "$ref": "#/paths/~1v1~1page",
+      "description": "The same as /v1/page: the path analytics.js posts to."
+    },
+    "/v1/i": {
+      "$ref": "#/paths/~1v1~1identify",
+      "description": "The same as /v1/identify: the path analytics.js posts to."
+    },
+    "/v1/g": {
+      "$ref": "#/paths/~1v1~1group",
+      "description": "The same as /v1/group: the path analytics.js posts to."
+    },
+    "/v1/a": {
+      "$ref": "#/paths/~1v1~1alias",
+      "description": "The same as /v1/alias: the path analytics.js posts to."
+    },
+    "/v1/s": {
+      "$ref": "#/paths/~1v1~1screen",
+      "description": "The same as /v1/screen: the path analytics.js posts to."
+    },
+    "/v1/b": {
+      "$ref": "#/paths/~1v1~1batch",
+      "description": "The same as /v1/batch: the path analytics.js's batching mode posts to."
+    },
+    "/v1/import": {
+      "$ref": "#/paths/~1v1~1batch",
+      "description": "The same as /v1/batch: the path analytics-java and analytics-ruby posts to."
+    },
     "/api/v1/contacts": {
       "get": {
         "tags": [
@@ -7610,6 +7642,12 @@ enum OpenAPIDocument {
         "headers": {
           "Retry-After": {
             "description": "Seconds to wait",
+            "schema": {
+              "type": "integer"
+            }
+          },
+          "X-RateLimit-Reset": {
+            "description": "Seconds to wait, as analytics.js reads it (the same value as Retry-After)",
             "schema": {
               "type": "integer"
             }

@@ -96,6 +96,8 @@ final class AddressLimiter: Sendable {
         guard case .limited(let retryAfter) = limiter.withLock({ $0.take(address, at: now) }) else { return }
         var error = APIError(.tooManyRequests, code: "rate_limited", message: "too many \(what) from this address; retry in \(retryAfter) s")
         error.headers[.retryAfter] = String(retryAfter)
+        // analytics.js reads this one (seconds) after a 429, not Retry-After.
+        error.headers[.rateLimitReset] = String(retryAfter)
         throw error
     }
 }
@@ -108,4 +110,9 @@ struct RandomIdentifiers: Sendable {
         let low = UInt64.random(in: .min ... .max, using: &generator)
         return prefix + String(high, radix: 36) + String(low, radix: 36)
     }
+}
+
+extension HTTPField.Name {
+    /// Seconds until a rate-limited client may try again, as analytics.js reads it after a 429.
+    static let rateLimitReset = HTTPField.Name("X-RateLimit-Reset")!
 }

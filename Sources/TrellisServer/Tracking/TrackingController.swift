@@ -8,18 +8,33 @@ import TrellisStore
 /// Existing Segment libraries work unchanged: HTTP Basic auth with the write key as user name (or
 /// `writeKey` in the body), gzip bodies, messageId deduplication, and Segment's size limits. A
 /// request is answered 200 only after its messages are committed to disk, all or none.
+///
+/// The same calls answer on the paths other Segment libraries post to: analytics.js (the browser
+/// library, `apiHost` pointed at `<trellis>/v1`) sends each call to the type's first letter
+/// (`/v1/t`, `/v1/p`, `/v1/i`, `/v1/g`, `/v1/a`, `/v1/s`) and its batching mode to `/v1/b`;
+/// analytics-java and analytics-ruby send batches to `/v1/import`.
 struct TrackingController {
     let services: Services
+
+    /// analytics.js's path for each call type: the type's first letter.
+    static func shortPath(_ type: MessageType) -> String { String(type.rawValue.prefix(1)) }
+
+    /// The paths a batch is posted to: `batch`, analytics.js's `b`, and `import`.
+    static let batchPaths = ["batch", "b", "import"]
 
     func register(on router: Router<TrellisRequestContext>) {
         let group = router.group("v1")
         for type in MessageType.allCases {
-            group.post(RouterPath(stringLiteral: type.rawValue)) { request, context in
-                try await self.ingest(request, context: context, type: type)
+            for path in [type.rawValue, Self.shortPath(type)] {
+                group.post(RouterPath(stringLiteral: path)) { request, context in
+                    try await self.ingest(request, context: context, type: type)
+                }
             }
         }
-        group.post("batch") { request, context in
-            try await self.ingest(request, context: context, type: nil)
+        for path in Self.batchPaths {
+            group.post(RouterPath(stringLiteral: path)) { request, context in
+                try await self.ingest(request, context: context, type: nil)
+            }
         }
     }
 

@@ -1,0 +1,128 @@
+"""Tracking from a page on another site, in a real browser (Debian's Chromium through Selenium).
+
+A page served from a different origin posts calls the way analytics.js does with its `apiHost`
+pointed at Trellis: each call to its type's first letter (`/v1/i`, `/v1/t`, `/v1/p`), batches to
+`/v1/b`, the write key inside a `text/plain` JSON body (no preflight). Then a preflighted
+`application/json` call with Basic auth, a refused call whose 400 and error body the page must be
+able to read (not a network error, which analytics.js would retry for ever), and calls past the
+tracking rate limit until a 429 whose `Retry-After` and `X-RateLimit-Reset` the page can read.
+What was stored is then checked through the management API.
+"""
+import http.server
+import os
+import threading
+
+import pytest
+import requests
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+from conftest import Server, create_key, free_port, trellis
+
+PAGE = b"<!doctype html><html><head><meta charset=utf-8><title>Acme</title></head><body><h1>Acme pricing</h1></body></html>"
+
+# Runs in the page: each step's status, the body or headers the page could read, or the error.
+SCRIPT = r"""
+const [base, writeKey, done] = arguments;
+const results = [];
+const now = new Date().toISOString();
+const call = (type, id, fields) => Object.assign({
+  type, userId: 'browser-1', anonymousId: 'anon-browser-1', messageId: 'ajs-next-' + id, writeKey, timestamp: now, sentAt: now,
+  context: {library: {name: 'analytics.js', version: 'next-1.70.0'}, page: {path: '/pricing', url: location.href}, userAgent: navigator.userAgent},
+  integrations: {}, _metadata: {bundled: ['Segment.io'], unbundled: [], bundledIds: []}}, fields);
+async function send(label, path, body, init = {}) {
+  try {
+    const response = await fetch(base + path, Object.assign({method: 'post', headers: {'Content-Type': 'text/plain'}, body: JSON.stringify(body)}, init));
+    results.push({label, status: response.status, body: await response.text(),
+                  retryAfter: response.headers.get('Retry-After'), reset: response.headers.get('X-RateLimit-Reset')});
+  } catch (error) {
+    results.push({label, error: String(error)});
+  }
+}
+(async () => {
+  await send('identify', '/v1/i', call('identify', 'i1', {traits: {email: 'browser1@acme.example', firstName: 'Bea'}}));
+  await send('track', '/v1/t', call('track', 't1', {event: 'Pricing Viewed', properties: {plan: 'pro'}}));
+  await send('page', '/v1/p', call('page', 'p1', {name: 'Pricing', properties: {path: '/pricing'}}));
+  await send('batch', '/v1/b', {writeKey, sentAt: now, batch: [call('track', 'b1', {event: 'Trial Started'}), call('page', 'b2', {name: 'Docs'})]});
+  await send('refused', '/v1/t', call('track', 'bad', {}));
+  const json = call('track', 'j1', {event: 'Demo Requested'});
+  delete json.writeKey;
+  await send('preflighted', '/v1/track', json, {headers: {'Content-Type': 'application/json', 'Authorization': 'Basic ' + btoa(writeKey + ':')}});
+  for (let n = 0; n < 6 && !results.some(r => r.status === 429); n++) {
+    await send('limited', '/v1/t', call('track', 'l' + n, {event: 'Pricing Viewed'}));
+  }
+  done(results);
+})();
+"""
+
+
+@pytest.fixture
+def site():
+    """A page on another origin (`localhost`, another port) than the server (`127.0.0.1`)."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(PAGE)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://localhost:{httpd.server_address[1]}/pricing"
+    httpd.shutdown()
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage"]:
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_script_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(workdir, site, browser, monkeypatch):
+    db = os.path.join(workdir, "browser.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    write = create_key(db, "write", source="acme-site")
+    # Six calls at once, then one every ten seconds: the loop below runs into the limit.
+    monkeypatch.setenv("TRELLIS_RATE_LIMITS_TRACKING", "6/m")
+    server = Server(db).start()
+    try:
+        browser.get(site)
+        results = {}
+        for result in browser.execute_async_script(SCRIPT, server.url, write):
+            results.setdefault(result["label"], []).append(result)
+        for label in ["identify", "track", "page", "batch", "preflighted"]:
+            (result,) = results[label]
+            assert result.get("status") == 200, result
+            assert '"success":true' in result["body"], result
+        (refused,) = results["refused"]
+        assert refused.get("status") == 400, refused
+        assert '"field":"event"' in refused["body"], refused
+        limited = results["limited"][-1]
+        assert limited.get("status") == 429, results["limited"]
+        assert limited["retryAfter"] and limited["reset"] == limited["retryAfter"], limited
+        assert '"code":"rate_limited"' in limited["body"], limited
+
+        headers = {"Authorization": f"Bearer {admin}"}
+        contacts = requests.get(server.url + "/api/v1/contacts", params={"userId": "browser-1"}, headers=headers, timeout=10).json()["items"]
+        assert [c["email"] for c in contacts] == ["browser1@acme.example"]
+        timeline = requests.get(server.url + f"/api/v1/contacts/{contacts[0]['id']}/timeline", params={"limit": 50}, headers=headers, timeout=10).json()["items"]
+        names = sorted((e["type"], e.get("event") or "") for e in timeline)
+        stored_before_limit = [("identify", ""), ("page", "Docs"), ("page", "Pricing"), ("track", "Demo Requested"),
+                               ("track", "Pricing Viewed"), ("track", "Trial Started")]
+        # The limited loop's calls that got in before the 429 are more Pricing Viewed events; nothing else.
+        extra = len(results["limited"]) - 1
+        assert names == sorted(stored_before_limit + [("track", "Pricing Viewed")] * extra), names
+        assert all(e["source"] == "acme-site" for e in timeline), timeline
+        assert all(e["context"]["library"]["name"] == "analytics.js" for e in timeline), timeline
+    finally:
+        server.stop()
