@@ -1,7 +1,8 @@
 """Tracking from a page on another site, in a real browser (Debian's Chromium through Selenium).
 
-A page served from a different origin posts calls the way analytics.js does with its `apiHost`
-pointed at Trellis: each call to its type's first letter (`/v1/i`, `/v1/t`, `/v1/p`), batches to
+A page served from a different origin does what analytics.js does with its `cdnURL` pointed at
+Trellis: it fetches the source's settings (`/v1/projects/{writeKey}/settings`), then posts to the
+`apiHost` they name: each call to its type's first letter (`/v1/i`, `/v1/t`, `/v1/p`), batches to
 `/v1/b`, the write key inside a `text/plain` JSON body (no preflight). Then a preflighted
 `application/json` call with Basic auth, a refused call whose 400 and error body the page must be
 able to read (not a network error, which analytics.js would retry for ever), and calls past the
@@ -23,8 +24,9 @@ PAGE = b"<!doctype html><html><head><meta charset=utf-8><title>Acme</title></hea
 
 # Runs in the page: each step's status, the body or headers the page could read, or the error.
 SCRIPT = r"""
-const [base, writeKey, done] = arguments;
+const [cdnURL, writeKey, done] = arguments;
 const results = [];
+let base = null;
 const now = new Date().toISOString();
 const call = (type, id, fields) => Object.assign({
   type, userId: 'browser-1', anonymousId: 'anon-browser-1', messageId: 'ajs-next-' + id, writeKey, timestamp: now, sentAt: now,
@@ -40,6 +42,16 @@ async function send(label, path, body, init = {}) {
   }
 }
 (async () => {
+  // As analytics.js loads: the source's settings from cdnURL, then calls to the apiHost they name.
+  try {
+    const settings = await (await fetch(cdnURL + '/v1/projects/' + writeKey + '/settings')).json();
+    const segment = settings.integrations['Segment.io'];
+    results.push({label: 'settings', status: 200, segment, sampleRate: settings.metrics.sampleRate});
+    base = segment.protocol + '://' + segment.apiHost.replace(/\/v1$/, '');
+  } catch (error) {
+    results.push({label: 'settings', error: String(error)});
+    return done(results);
+  }
   await send('identify', '/v1/i', call('identify', 'i1', {traits: {email: 'browser1@acme.example', firstName: 'Bea'}}));
   await send('track', '/v1/t', call('track', 't1', {event: 'Pricing Viewed', properties: {plan: 'pro'}}));
   await send('page', '/v1/p', call('page', 'p1', {name: 'Pricing', properties: {path: '/pricing'}}));
@@ -92,14 +104,20 @@ def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(
     trellis("migrate", "--db", db)
     admin = create_key(db, "admin")
     write = create_key(db, "write", source="acme-site")
-    # Six calls at once, then one every ten seconds: the loop below runs into the limit.
-    monkeypatch.setenv("TRELLIS_RATE_LIMITS_TRACKING", "6/m")
+    # Seven requests at once (the settings and six calls), then one every ~9 s: the loop below
+    # runs into the limit.
+    monkeypatch.setenv("TRELLIS_RATE_LIMITS_TRACKING", "7/m")
     server = Server(db).start()
     try:
         browser.get(site)
         results = {}
         for result in browser.execute_async_script(SCRIPT, server.url, write):
             results.setdefault(result["label"], []).append(result)
+        (settings,) = results["settings"]
+        host = server.url.removeprefix("http://")
+        assert settings.get("segment", {}).get("apiHost") == host + "/v1", settings
+        assert settings["segment"]["protocol"] == "http" and settings["segment"]["apiKey"] == write, settings
+        assert settings["sampleRate"] == 0, settings
         for label in ["identify", "track", "page", "batch", "preflighted"]:
             (result,) = results[label]
             assert result.get("status") == 200, result

@@ -5,7 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import TrellisCore
-import TrellisServer
+@testable import TrellisServer
 import TrellisStore
 
 @Suite struct TrackingAPITests {
@@ -135,6 +135,48 @@ import TrellisStore
         #expect(events.filter { $0.type == "track" }.compactMap(\.name).sorted() == ["Pricing Viewed", "Trial Started"])
         #expect(events.allSatisfy { $0.source == "web" })
         #expect(visitor.email == "anon7@acme.example")
+    }
+
+    /// What analytics.js fetches from its `cdnURL` (and the mobile libraries from `cdnHost`) before
+    /// sending: Trellis as the destination at the address the page reached it by, and no telemetry
+    /// to Segment. Only a write key gets settings; any other key, or none, is a 404.
+    @Test func sourceSettingsPointTheLibrariesHereForAWriteKeyOnly() async throws {
+        let fixture = try await ServerFixture()
+        let writeKey = fixture.keys[.write]!
+        let origin = HTTPField.Name("Origin")!, allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        try await fixture.app.test(.router) { client in
+            // The test client names its authority `localhost`; Tests/Interop/test_browser_tracking.py
+            // reads the settings from a real server under its own address.
+            let headers: HTTPFields = [origin: "https://www.acme.example"]
+            try await client.execute(uri: "/v1/projects/\(writeKey)/settings", method: .get, headers: headers) { response in
+                #expect(response.status == .ok, "\(response.body.text)")
+                #expect(response.headers[allowOrigin] == "*")
+                #expect(response.headers[.cacheControl] == "public, max-age=300")
+                let segment = response.body.json["integrations"]?["Segment.io"]
+                #expect(segment?["apiKey"] == .string(writeKey))
+                #expect(segment?["apiHost"] == "localhost/v1")
+                #expect(segment?["protocol"] == "http")
+                #expect(response.body.json["integrations"]?.objectValue?.count == 1)
+                #expect(response.body.json["metrics"]?["sampleRate"] == 0)
+            }
+            for key in [fixture.keys[.admin]!, fixture.keys[.marketer]!, "tk_not_a_key"] {
+                try await client.execute(uri: "/v1/projects/\(key)/settings", method: .get, headers: headers) { response in
+                    #expect(response.status == .notFound)
+                    #expect(response.headers[allowOrigin] == "*")
+                    #expect(response.body.json["error"]?["code"] == "not_found")
+                }
+            }
+        }
+    }
+
+    @Test func sourceSettingsUseTheConfiguredPublicAddress() {
+        let configured = SourceSettings.publicAddress(baseURL: "https://nurture.acme.example/trellis", requestAuthority: "10.0.0.5:8080")
+        #expect(configured?.scheme == "https" && configured?.authority == "nurture.acme.example/trellis")
+        let withPort = SourceSettings.publicAddress(baseURL: "http://127.0.0.1:8080", requestAuthority: nil)
+        #expect(withPort?.scheme == "http" && withPort?.authority == "127.0.0.1:8080")
+        let fromHost = SourceSettings.publicAddress(baseURL: nil, requestAuthority: "track.acme.example")
+        #expect(fromHost?.scheme == "http" && fromHost?.authority == "track.acme.example")
+        #expect(SourceSettings.publicAddress(baseURL: nil, requestAuthority: nil) == nil)
     }
 
     /// A browser may read why it was refused and how long to wait: analytics.js reads

@@ -667,6 +667,63 @@ enum OpenAPIDocument {
       "$ref": "#/paths/~1v1~1batch",
       "description": "The same as /v1/batch: the path analytics-java and analytics-ruby posts to."
     },
+    "/v1/projects/{writeKey}/settings": {
+      "get": {
+        "tags": [
+          "Tracking"
+        ],
+        "summary": "Source settings for Segment's client libraries",
+        "description": "What analytics.js fetches from its cdnURL, and analytics-swift and analytics-kotlin from their cdnHost, before sending: Trellis as the only destination at its public address (base_url, else the request's Host over http), and the libraries' telemetry to Segment off (metrics.sampleRate 0). Only a write key gets settings: any other key is a 404, as is an unknown one. Cacheable for 300 s.",
+        "parameters": [
+          {
+            "name": "writeKey",
+            "in": "path",
+            "required": true,
+            "schema": {
+              "type": "string"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The settings",
+            "headers": {
+              "Cache-Control": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SourceSettings"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadParameter"
+          },
+          "404": {
+            "description": "No source has this write key",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          },
+          "503": {
+            "$ref": "#/components/responses/Unavailable"
+          }
+        }
+      }
+    },
     "/api/v1/contacts": {
       "get": {
         "tags": [
@@ -5501,6 +5558,85 @@ enum OpenAPIDocument {
                 }
               }
             }
+          }
+        }
+      },
+      "SourceSettings": {
+        "type": "object",
+        "required": [
+          "integrations",
+          "metrics"
+        ],
+        "properties": {
+          "integrations": {
+            "type": "object",
+            "required": [
+              "Segment.io"
+            ],
+            "properties": {
+              "Segment.io": {
+                "type": "object",
+                "required": [
+                  "apiKey",
+                  "apiHost",
+                  "protocol"
+                ],
+                "properties": {
+                  "apiKey": {
+                    "type": "string"
+                  },
+                  "apiHost": {
+                    "type": "string",
+                    "description": "Host, port and path of the tracking API, without the scheme: trellis.example.com/v1"
+                  },
+                  "protocol": {
+                    "type": "string",
+                    "enum": [
+                      "http",
+                      "https"
+                    ]
+                  },
+                  "retryQueue": {
+                    "type": "boolean"
+                  },
+                  "addBundledMetadata": {
+                    "type": "boolean"
+                  },
+                  "unbundledIntegrations": {
+                    "type": "array",
+                    "items": {
+                      "type": "string"
+                    }
+                  },
+                  "maybeBundledConfigIds": {
+                    "type": "object"
+                  }
+                }
+              }
+            }
+          },
+          "plan": {
+            "type": "object"
+          },
+          "metrics": {
+            "type": "object",
+            "properties": {
+              "sampleRate": {
+                "type": "number"
+              }
+            }
+          },
+          "middlewareSettings": {
+            "type": "object"
+          },
+          "enabledMiddleware": {
+            "type": "object"
+          },
+          "legacyVideoPluginsEnabled": {
+            "type": "boolean"
+          },
+          "remotePlugins": {
+            "type": "array"
           }
         }
       },

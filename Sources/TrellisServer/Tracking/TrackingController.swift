@@ -12,7 +12,8 @@ import TrellisStore
 /// The same calls answer on the paths other Segment libraries post to: analytics.js (the browser
 /// library, `apiHost` pointed at `<trellis>/v1`) sends each call to the type's first letter
 /// (`/v1/t`, `/v1/p`, `/v1/i`, `/v1/g`, `/v1/a`, `/v1/s`) and its batching mode to `/v1/b`;
-/// analytics-java and analytics-ruby send batches to `/v1/import`.
+/// analytics-java and analytics-ruby send batches to `/v1/import`. Before sending, the libraries
+/// fetch their source's settings (``SourceSettings``).
 struct TrackingController {
     let services: Services
 
@@ -35,6 +36,9 @@ struct TrackingController {
             group.post(RouterPath(stringLiteral: path)) { request, context in
                 try await self.ingest(request, context: context, type: nil)
             }
+        }
+        group.get("projects/:writeKey/settings") { request, context in
+            try await self.settings(request, context: context)
         }
     }
 
