@@ -665,7 +665,7 @@ enum OpenAPIDocument {
     },
     "/v1/import": {
       "$ref": "#/paths/~1v1~1batch",
-      "description": "The same as /v1/batch: the path analytics-java and analytics-ruby posts to."
+      "description": "The same as /v1/batch: the path analytics-java and analytics-ruby post to."
     },
     "/v1/projects/{writeKey}/settings": {
       "get": {
