@@ -75,10 +75,9 @@ public func buildRouter(services: Services) -> Router<TrellisRequestContext> {
         }
     }
     router.get("metrics") { _, _ -> Response in
-        var bytes: [UInt8] = []
-        services.metrics.registry.emit(into: &bytes)
-        return Response(
-            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: services.metrics.exposition())))
     }
     router.get("openapi.json") { _, _ -> Response in
         Response(

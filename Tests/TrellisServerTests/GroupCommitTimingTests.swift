@@ -1,7 +1,8 @@
 import Synchronization
 import Testing
 import TrellisCore
-import TrellisStore
+@testable import TrellisServer
+@testable import TrellisStore
 
 @Suite struct GroupCommitTimingTests {
     /// What `/metrics` and `trellis bench` build the writer's busy share from.
@@ -19,5 +20,17 @@ import TrellisStore
         #expect(reported.first?.batches == 1)
         #expect(reported.first?.messages == 3)
         #expect(reported.first?.duration == .milliseconds(5))
+    }
+
+    /// `trellis bench` reads the commit totals back from `/metrics` as the registry writes them.
+    @Test func theCommitTotalsReadBackFromTheExposition() {
+        let metrics = ServerMetrics()
+        #expect(ServerMetrics.CommitTotals(exposition: String(decoding: metrics.exposition(), as: UTF8.self)) == nil, "no commit yet")
+        metrics.committed(GroupCommitter.Commit(batches: 2, messages: 150, duration: .milliseconds(20)))
+        metrics.committed(GroupCommitter.Commit(batches: 1, messages: 6, duration: .microseconds(500)))
+        let totals = ServerMetrics.CommitTotals(exposition: String(decoding: metrics.exposition(), as: UTF8.self))
+        #expect(totals?.commits == 2)
+        #expect(totals?.messages == 156)
+        #expect(abs((totals?.busySeconds ?? 0) - 0.0205) < 1e-9)
     }
 }

@@ -19,6 +19,13 @@ public final class ServerMetrics: Sendable {
 
     public init() {}
 
+    /// Every series in Prometheus's text exposition format, as `GET /metrics` serves it.
+    public func exposition() -> [UInt8] {
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return bytes
+    }
+
     /// The series every request or commit touches, made once each: asking the registry builds
     /// the metric's name and checks its help text every time (~3% of the server's CPU in
     /// `trellis bench --mode track`).
@@ -139,6 +146,32 @@ public final class ServerMetrics: Sendable {
         series.batches.record(Double(commit.batches))
         series.messages.increment(by: Int64(commit.messages))
         series.duration.record(commit.duration)
+    }
+
+    /// The ingest path's commit totals as `/metrics` shows them, read back from the text
+    /// exposition: `trellis bench` reads them at the start and the end of its measured seconds to
+    /// tell how busy the single writer was. Kept beside the series they name, so a renamed series
+    /// fails a test rather than leaving the bench without its `writer:` line.
+    public struct CommitTotals: Sendable, Equatable {
+        public var commits: Double
+        public var messages: Double
+        /// Seconds the store spent on group commits, waits for the writer included.
+        public var busySeconds: Double
+
+        /// nil when the text lacks one of the three series (no commit yet, or not Trellis).
+        public init?(exposition text: String) {
+            var values: [Substring: Double] = [:]
+            for line in text.split(separator: "\n") where line.hasPrefix("trellis_ingest_") {
+                guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+                values[line[..<space]] = value
+            }
+            guard let commits = values["trellis_ingest_commits_total"], let messages = values["trellis_ingest_committed_messages_total"],
+                let busy = values["trellis_ingest_commit_duration_seconds_sum"]
+            else { return nil }
+            self.commits = commits
+            self.messages = messages
+            self.busySeconds = busy
+        }
     }
 
     /// A change made but not written to the audit log (the store refused the line).

@@ -99,27 +99,20 @@ struct BenchIngest: AsyncParsableCommand {
     }
 
     /// The ingest path's group commits as the server's /metrics counts them.
+    /// The server's commit totals (``ServerMetrics/CommitTotals``) and when they were read.
     struct CommitFigures: Sendable {
         /// When it was read (``BenchIngest/seconds()``).
         var at: Double
-        var commits: Double
-        var messages: Double
-        /// Seconds the store spent on group commits, waits for the writer included.
-        var busySeconds: Double
+        var totals: ServerMetrics.CommitTotals
+        var commits: Double { totals.commits }
+        var messages: Double { totals.messages }
+        var busySeconds: Double { totals.busySeconds }
 
         static func scrape(_ connection: LoadConnection?) async -> CommitFigures? {
-            guard let connection, let text = try? await connection.get(path: "/metrics").body else { return nil }
-            return parse(text, at: BenchIngest.seconds())
-        }
-
-        static func parse(_ text: String, at: Double) -> CommitFigures? {
-            func value(_ name: String) -> Double? {
-                text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
-            }
-            guard let commits = value("trellis_ingest_commits_total"), let messages = value("trellis_ingest_committed_messages_total"),
-                let busy = value("trellis_ingest_commit_duration_seconds_sum")
+            guard let connection, let text = try? await connection.get(path: "/metrics").body,
+                let totals = ServerMetrics.CommitTotals(exposition: text)
             else { return nil }
-            return CommitFigures(at: at, commits: commits, messages: messages, busySeconds: busy)
+            return CommitFigures(at: BenchIngest.seconds(), totals: totals)
         }
     }
 
