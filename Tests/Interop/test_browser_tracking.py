@@ -7,7 +7,8 @@ Trellis: it fetches the source's settings (`/v1/projects/{writeKey}/settings`), 
 `application/json` call with Basic auth, a refused call whose 400 and error body the page must be
 able to read (not a network error, which analytics.js would retry for ever), and calls past the
 tracking rate limit until a 429 whose `Retry-After` and `X-RateLimit-Reset` the page can read.
-What was stored is then checked through the management API.
+What was stored is then checked through the management API, down to the contact's time zone, taken
+from the browser's own (`context.timezone`, as analytics.js sends it).
 """
 import http.server
 import os
@@ -17,9 +18,12 @@ import pytest
 import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import Server, create_key, free_port, trellis
+from conftest import ROOT, Server, create_key, free_port, trellis
 
+BROWSER_ZONE = "America/Sao_Paulo"
 PAGE = b"<!doctype html><html><head><meta charset=utf-8><title>Acme</title></head><body><h1>Acme pricing</h1></body></html>"
 
 # Runs in the page: each step's status, the body or headers the page could read, or the error.
@@ -30,7 +34,8 @@ let base = null;
 const now = new Date().toISOString();
 const call = (type, id, fields) => Object.assign({
   type, userId: 'browser-1', anonymousId: 'anon-browser-1', messageId: 'ajs-next-' + id, writeKey, timestamp: now, sentAt: now,
-  context: {library: {name: 'analytics.js', version: 'next-1.70.0'}, page: {path: '/pricing', url: location.href}, userAgent: navigator.userAgent},
+  context: {library: {name: 'analytics.js', version: 'next-1.70.0'}, page: {path: '/pricing', url: location.href}, userAgent: navigator.userAgent,
+            timezone: Intl.DateTimeFormat().resolvedOptions().timeZone},
   integrations: {}, _metadata: {bundled: ['Segment.io'], unbundled: [], bundledIds: []}}, fields);
 async function send(label, path, body, init = {}) {
   try {
@@ -93,7 +98,9 @@ def browser():
     options.binary_location = "/usr/bin/chromium"
     for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage"]:
         options.add_argument(argument)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # The browser's own clock in a zone of its own: analytics.js reports it as context.timezone.
+    service = Service("/usr/bin/chromedriver", env={**os.environ, "TZ": BROWSER_ZONE})
+    driver = webdriver.Chrome(service=service, options=options)
     driver.set_script_timeout(30)
     yield driver
     driver.quit()
@@ -107,7 +114,7 @@ def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(
     # Seven requests at once (the settings and six calls), then one every ~9 s: the loop below
     # runs into the limit.
     monkeypatch.setenv("TRELLIS_RATE_LIMITS_TRACKING", "7/m")
-    server = Server(db).start()
+    server = Server(db, extra=("--forms", os.path.join(ROOT, "examples", "forms"))).start()
     try:
         browser.get(site)
         results = {}
@@ -133,6 +140,8 @@ def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(
         headers = {"Authorization": f"Bearer {admin}"}
         contacts = requests.get(server.url + "/api/v1/contacts", params={"userId": "browser-1"}, headers=headers, timeout=10).json()["items"]
         assert [c["email"] for c in contacts] == ["browser1@acme.example"]
+        # The identify carried the browser's zone: the profile's timezone trait, for quiet hours.
+        assert contacts[0]["traits"].get("timezone") == BROWSER_ZONE, contacts[0]
         timeline = requests.get(server.url + f"/api/v1/contacts/{contacts[0]['id']}/timeline", params={"limit": 50}, headers=headers, timeout=10).json()["items"]
         names = sorted((e["type"], e.get("event") or "") for e in timeline)
         stored_before_limit = [("identify", ""), ("page", "Docs"), ("page", "Pricing"), ("track", "Demo Requested"),
@@ -142,5 +151,15 @@ def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(
         assert names == sorted(stored_before_limit + [("track", "Pricing Viewed")] * extra), names
         assert all(e["source"] == "acme-site" for e in timeline), timeline
         assert all(e["context"]["library"]["name"] == "analytics.js" for e in timeline), timeline
+
+        # The hosted form in the same browser: its script sends the browser's zone with the lead.
+        browser.get(server.url + "/f/demo-request")
+        for name, value in [("email", "form-tz@acme.example"), ("firstName", "Flor"), ("lastName", "Tz"), ("company", "Acme")]:
+            browser.find_element(By.NAME, name).send_keys(value)
+        browser.find_element(By.ID, "f-consent").click()
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 15).until(lambda d: "specialist will contact you" in d.page_source)
+        lead = requests.get(server.url + "/api/v1/contacts", params={"email": "form-tz@acme.example"}, headers=headers, timeout=10).json()["items"]
+        assert [c["traits"].get("timezone") for c in lead] == [BROWSER_ZONE], lead
     finally:
         server.stop()

@@ -107,6 +107,37 @@ import TrellisStore
         #expect(try await fixture.store.eventCount() == 0)
     }
 
+    /// The page's script puts the browser's zone in `_tz`; it becomes the lead's `timezone` trait
+    /// (quiet hours follow it), unless the profile has one or the value is not a zone's name.
+    @Test func theBrowsersTimeZoneBecomesTheLeadsWhenItHasNone() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            try await client.execute(uri: "/f/ebook", method: .get) { response in
+                let html = response.body.text
+                #expect(html.contains(#"<input type="hidden" id="f-tz" name="_tz" value="">"#))
+                #expect(html.contains("Intl.DateTimeFormat().resolvedOptions().timeZone"))
+            }
+            let submissions = [
+                "email=tz1%40acme.example&firstName=Ana&_tz=Europe%2FLisbon&_submission=s1",
+                "email=tz2%40acme.example&firstName=Bo&_tz=%3Cscript%3E&_submission=s2",
+            ]
+            for body in submissions {
+                try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok, "\(response.body.text)")
+                }
+            }
+            // A failed submission's page keeps the zone the browser sent.
+            try await client.execute(uri: "/f/ebook", method: .post, headers: urlencoded, body: ByteBuffer(string: "email=x&_tz=Asia%2FTokyo")) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.body.text.contains(#"name="_tz" value="Asia/Tokyo""#))
+            }
+        }
+        #expect(try await fixture.store.contacts(ContactQuery(email: "tz1@acme.example")).first?.traits["timezone"] == "Europe/Lisbon")
+        let second = try #require(try await fixture.store.contacts(ContactQuery(email: "tz2@acme.example")).first)
+        #expect(second.traits["timezone"] == nil)
+    }
+
     @Test func jsonSubmissionAndDoubleSubmitStoreOnce() async throws {
         let fixture = try await ServerFixture()
         try await fixture.app.test(.router) { client in

@@ -179,6 +179,34 @@ import TrellisStore
         #expect(SourceSettings.publicAddress(baseURL: nil, requestAuthority: nil) == nil)
     }
 
+    /// The device's zone (`context.timezone`, which analytics.js and the mobile libraries send)
+    /// becomes the contact's `timezone` trait at its first profile call, so quiet hours follow the
+    /// person's clock; behaviour alone writes no profile, and a zone the profile has is kept.
+    @Test func profileCallsTakeTheDeviceTimeZoneWhenTheContactHasNone() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            let calls: [(String, String)] = [
+                ("track", #"{"anonymousId":"a-1","event":"Pricing Viewed","messageId":"t1","context":{"timezone":"Europe/Berlin"}}"#),
+                ("identify", #"{"anonymousId":"a-1","userId":"tz-1","traits":{"email":"tz1@acme.example"},"messageId":"i1","context":{"timezone":"Europe/Berlin"}}"#),
+                ("identify", #"{"userId":"tz-1","traits":{"title":"CTO"},"messageId":"i2","context":{"timezone":"Asia/Tokyo"}}"#),
+                ("identify", #"{"userId":"tz-2","messageId":"i3","context":{"timezone":"not a zone"}}"#),
+                ("batch", #"{"context":{"timezone":"America/Chicago"},"batch":[{"type":"identify","userId":"tz-3","messageId":"i4"}]}"#),
+            ]
+            for (path, body) in calls {
+                try await client.execute(uri: "/v1/\(path)", method: .post, headers: fixture.basic(), body: ByteBuffer(string: body)) { response in
+                    #expect(response.status == .ok, "\(body): \(response.body.text)")
+                }
+            }
+        }
+        func zone(_ userId: String) async throws -> JSONValue? {
+            try #require(try await fixture.store.contacts(ContactQuery(userId: userId)).first).traits["timezone"]
+        }
+        #expect(try await zone("tz-1") == "Europe/Berlin")
+        #expect(try await fixture.store.contacts(ContactQuery(userId: "tz-1")).first?.traits["title"] == "CTO")
+        #expect(try await zone("tz-2") == nil)
+        #expect(try await zone("tz-3") == "America/Chicago")
+    }
+
     /// A browser may read why it was refused and how long to wait: analytics.js reads
     /// `X-RateLimit-Reset` after a 429.
     @Test func aRateLimitedBrowserCanReadHowLongToWait() async throws {

@@ -36,6 +36,9 @@ public struct FormDefinition: Sendable, Equatable {
     /// Every submission is logged as this event, whatever else the form names.
     public static let submittedEvent = "Form Submitted"
     public static let consentField = "consent"
+    /// The hidden field the hosted page's script fills with the browser's IANA time zone (a JSON
+    /// submission may send it too): the submission's `context.timezone`.
+    public static let timeZoneField = "_tz"
 
     public init(
         key: String, title: String, description: String? = nil, submitLabel: String = "Submit",

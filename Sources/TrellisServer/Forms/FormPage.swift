@@ -22,6 +22,9 @@ struct FormPage {
         body += "<form method=\"post\" action=\"/f/\(HTML.escape(form.key))\(embedded ? "?embed=1" : "")\" novalidate>\n"
         body += "<input type=\"hidden\" name=\"_fields\" value=\"\(HTML.escape(fields.map(\.name).joined(separator: ",")))\">\n"
         body += "<input type=\"hidden\" name=\"_submission\" value=\"\(HTML.escape(submissionId))\">\n"
+        // The visitor's time zone, filled in by the browser (below): the profile's `timezone` trait
+        // when it has none, so quiet hours follow the person's clock.
+        body += "<input type=\"hidden\" id=\"f-tz\" name=\"\(FormDefinition.timeZoneField)\" value=\"\(HTML.escape(values[FormDefinition.timeZoneField] ?? ""))\">\n"
         for field in fields { body += render(field) }
         // The honeypot: hidden from people (and screen readers), tempting to bots.
         body += "<div class=\"hp\" aria-hidden=\"true\"><label for=\"f-hp\">Leave this empty</label>"
@@ -36,7 +39,8 @@ struct FormPage {
             if let error { body += "<p class=\"error\" id=\"e-consent\">\(HTML.escape(error.message))</p>" }
             body += "</div>\n"
         }
-        body += "<button type=\"submit\">\(HTML.escape(form.submitLabel))</button>\n</form>\n</main>"
+        body += "<button type=\"submit\">\(HTML.escape(form.submitLabel))</button>\n</form>\n</main>\n"
+        body += "<script>try{var z=document.getElementById('f-tz');if(!z.value)z.value=Intl.DateTimeFormat().resolvedOptions().timeZone||''}catch(e){}</script>"
         return Self.document(title: form.title, body: body)
     }
 

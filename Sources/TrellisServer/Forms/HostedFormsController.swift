@@ -93,6 +93,9 @@ struct HostedFormsController {
         let page = request.headers[.referer] ?? "/f/\(form.key)"
         var pageContext: [String: JSONValue] = ["userAgent": .string(request.headers[.userAgent] ?? ""), "page": ["url": .string(page)]]
         if let address = context.recordedClientIP { pageContext["ip"] = .string(address) }
+        // As analytics.js reports the device's zone: the identify below fills the profile's
+        // `timezone` trait with it when the profile has none.
+        if let zone = values[FormDefinition.timeZoneField], Traits.isPlausibleTimeZone(zone) { pageContext["timezone"] = .string(zone) }
         var consent: ConsentRecord?
         if let definition = form.consent, submission.consentGiven {
             consent = ConsentRecord(

@@ -1440,6 +1440,10 @@ enum OpenAPIDocument {
                   "submissionId": {
                     "type": "string",
                     "description": "Makes a repeated submission count once"
+                  },
+                  "_tz": {
+                    "type": "string",
+                    "description": "The browser's IANA time zone (the hosted page's script sends it): the lead's timezone trait when it has none"
                   }
                 }
               }

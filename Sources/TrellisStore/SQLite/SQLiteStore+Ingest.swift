@@ -258,6 +258,7 @@ struct IngestWriter {
         if message.type == .group, let groupId = message.groupId {
             contact.accountId = try upsertAccount(groupId: groupId, traits: message.traits, at: batch.receivedAt)
         }
+        Traits.fillTimeZone(&contact.traits, from: message)
         if let stage = ingest.stage, contact.stage.map({ $0 < stage }) ?? true { contact.stage = stage }
         if let owner = ingest.owner { contact.owner = owner }
         if var consent = ingest.consent {
