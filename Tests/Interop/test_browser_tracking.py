@@ -73,23 +73,34 @@ async function send(label, path, body, init = {}) {
 """
 
 
+class Site:
+    """The customer's site: another origin (`localhost`, another port) than the server (`127.0.0.1`).
+    `pages` maps a path to its HTML; any other path is a plain page."""
+
+    def __init__(self):
+        self.pages = {}
+        pages = self.pages
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(pages.get(self.path, PAGE))
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://localhost:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
 @pytest.fixture
 def site():
-    """A page on another origin (`localhost`, another port) than the server (`127.0.0.1`)."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.end_headers()
-            self.wfile.write(PAGE)
-
-        def log_message(self, *args):
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://localhost:{httpd.server_address[1]}/pricing"
-    httpd.shutdown()
+    site = Site()
+    yield site
+    site.httpd.shutdown()
 
 
 @pytest.fixture
@@ -116,7 +127,7 @@ def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(
     monkeypatch.setenv("TRELLIS_RATE_LIMITS_TRACKING", "7/m")
     server = Server(db, extra=("--forms", os.path.join(ROOT, "examples", "forms"))).start()
     try:
-        browser.get(site)
+        browser.get(site.url + "/pricing")
         results = {}
         for result in browser.execute_async_script(SCRIPT, server.url, write):
             results.setdefault(result["label"], []).append(result)
@@ -161,5 +172,46 @@ def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(
         WebDriverWait(browser, 15).until(lambda d: "specialist will contact you" in d.page_source)
         lead = requests.get(server.url + "/api/v1/contacts", params={"email": "form-tz@acme.example"}, headers=headers, timeout=10).json()["items"]
         assert [c["traits"].get("timezone") for c in lead] == [BROWSER_ZONE], lead
+    finally:
+        server.stop()
+
+
+def test_an_embedded_form_on_another_site_joins_the_pages_analytics_js_visitor(workdir, site, browser):
+    """The site runs analytics.js (its visitor id in localStorage, as analytics.js keeps it) and
+    embeds a hosted form with embed.js: the lead the form makes is that visitor, with the page view
+    analytics.js sent before, not a stranger with a new id of the form's own."""
+    db = os.path.join(workdir, "embed.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    write = create_key(db, "write", source="acme-site")
+    server = Server(db, extra=("--forms", os.path.join(ROOT, "examples", "forms"))).start()
+    try:
+        visitor = "ajs-embed-1"
+        requests.post(server.url + "/v1/page", auth=(write, ""), timeout=10,
+                      json={"anonymousId": visitor, "name": "Pricing", "messageId": "ajs-p1"}).raise_for_status()
+        site.pages["/demo"] = (
+            "<!doctype html><html><head><meta charset=utf-8><title>Acme demo</title>"
+            f"<script>localStorage.setItem('ajs_anonymous_id', JSON.stringify('{visitor}'))</script></head>"
+            f"<body><h1>Book a demo</h1><script src='{server.url}/f/demo-request/embed.js'></script></body></html>"
+        ).encode()
+        browser.get(site.url + "/demo")
+        frame = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.TAG_NAME, "iframe"))
+        assert f"anonymousId={visitor}" in frame.get_attribute("src"), frame.get_attribute("src")
+        browser.switch_to.frame(frame)
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.NAME, "email"))
+        for name, value in [("email", "embedded@acme.example"), ("firstName", "Eda"), ("lastName", "Embed"), ("company", "Acme")]:
+            browser.find_element(By.NAME, name).send_keys(value)
+        browser.find_element(By.ID, "f-consent").click()
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 15).until(lambda d: "specialist will contact you" in d.page_source)
+        browser.switch_to.default_content()
+
+        headers = {"Authorization": f"Bearer {admin}"}
+        (lead,) = requests.get(server.url + "/api/v1/contacts", params={"email": "embedded@acme.example"}, headers=headers, timeout=10).json()["items"]
+        assert lead["anonymousIds"] == [visitor], lead
+        timeline = requests.get(server.url + f"/api/v1/contacts/{lead['id']}/timeline", headers=headers, timeout=10).json()["items"]
+        events = {e.get("event") for e in timeline}
+        assert {"Pricing", "Form Submitted", "Demo Requested"} <= events, events
+        assert lead["traits"].get("timezone") == BROWSER_ZONE, lead
     finally:
         server.stop()

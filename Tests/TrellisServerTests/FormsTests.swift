@@ -138,6 +138,46 @@ import TrellisStore
         #expect(second.traits["timezone"] == nil)
     }
 
+    /// Embedded on a site that runs analytics.js, the form is a third-party frame whose own cookie
+    /// the browser does not send; embed.js passes the page's visitor instead, so the lead is that
+    /// visitor, with the pages they viewed before, and a returning one is not asked again.
+    @Test func anEmbeddedFormJoinsTheEmbeddingPagesVisitor() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await create(fixture, client: client)
+            let view = #"{"type":"page","anonymousId":"ajs-77","name":"Pricing","messageId":"p-1"}"#
+            try await client.execute(uri: "/v1/page", method: .post, headers: fixture.basic(), body: ByteBuffer(string: view)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/f/ebook/embed.js", method: .get) { response in
+                #expect(response.body.text.contains("ajs_anonymous_id"))
+                #expect(response.body.text.contains("'&anonymousId=' + encodeURIComponent(id)"))
+            }
+            try await client.execute(uri: "/f/ebook?embed=1&anonymousId=ajs-77", method: .get) { response in
+                #expect(response.body.text.contains(#"<input type="hidden" name="anonymousId" value="ajs-77">"#))
+                #expect(response.headers[.setCookie] == nil)
+                #expect(response.body.text.contains(#"name="firstName""#))
+            }
+            // Not an id (a space, a semicolon): no hidden field; the form's own visitor as before.
+            try await client.execute(uri: "/f/ebook?embed=1&anonymousId=a%20b%3Bc", method: .get) { response in
+                #expect(!response.body.text.contains(#"name="anonymousId""#))
+                #expect(response.headers[.setCookie] != nil)
+            }
+            // The form's own cookie from an earlier visit does not split the person in two.
+            var headers = urlencoded
+            headers[.cookie] = "trellis_aid=a-earlier"
+            let body = "email=ajs77%40acme.example&firstName=Ida&anonymousId=ajs-77&_submission=s-77"
+            try await client.execute(uri: "/f/ebook?embed=1", method: .post, headers: headers, body: ByteBuffer(string: body)) { response in
+                #expect(response.status == .ok, "\(response.body.text)")
+            }
+            try await client.execute(uri: "/f/ebook?embed=1&anonymousId=ajs-77", method: .get) { response in
+                #expect(!response.body.text.contains(#"name="firstName""#), "a known first name is not asked again")
+            }
+        }
+        let lead = try #require(try await fixture.store.contacts(ContactQuery(email: "ajs77@acme.example")).first)
+        #expect(lead.anonymousIds == ["ajs-77"])
+        let names = try await fixture.store.timeline(contactId: lead.id, before: nil, limit: 20).compactMap(\.name)
+        #expect(names.contains("Pricing") && names.contains("Ebook Downloaded"))
+    }
+
     @Test func jsonSubmissionAndDoubleSubmitStoreOnce() async throws {
         let fixture = try await ServerFixture()
         try await fixture.app.test(.router) { client in

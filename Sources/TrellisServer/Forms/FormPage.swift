@@ -9,6 +9,9 @@ struct FormPage {
     var errors: [FieldError] = []
     var submissionId: String
     var embedded: Bool
+    /// The visitor's anonymousId from the page that embeds the form (analytics.js's, passed on by
+    /// embed.js): the submission is then that visitor's, and their browsing history follows them.
+    var pageVisitor: String? = nil
 
     var html: String {
         var body = ""
@@ -22,6 +25,7 @@ struct FormPage {
         body += "<form method=\"post\" action=\"/f/\(HTML.escape(form.key))\(embedded ? "?embed=1" : "")\" novalidate>\n"
         body += "<input type=\"hidden\" name=\"_fields\" value=\"\(HTML.escape(fields.map(\.name).joined(separator: ",")))\">\n"
         body += "<input type=\"hidden\" name=\"_submission\" value=\"\(HTML.escape(submissionId))\">\n"
+        if let pageVisitor { body += "<input type=\"hidden\" name=\"anonymousId\" value=\"\(HTML.escape(pageVisitor))\">\n" }
         // The visitor's time zone, filled in by the browser (below): the profile's `timezone` trait
         // when it has none, so quiet hours follow the person's clock.
         body += "<input type=\"hidden\" id=\"f-tz\" name=\"\(FormDefinition.timeZoneField)\" value=\"\(HTML.escape(values[FormDefinition.timeZoneField] ?? ""))\">\n"

@@ -31,11 +31,14 @@ struct HostedFormsController {
 
     @Sendable func page(_ request: Request, context: TrellisRequestContext) async throws -> HTMLResponse {
         let form = try await form(context)
-        let (anonymousId, isNew) = visitor(request)
+        // Embedded, the form is a third-party frame: its own cookie is not sent (SameSite), and
+        // embed.js passes the embedding page's analytics.js visitor instead.
+        let pageVisitor = request.uri.queryParameters["anonymousId"].map(String.init).flatMap { Self.isPlausibleId($0) ? $0 : nil }
+        let (anonymousId, isNew) = visitor(request, named: pageVisitor)
         let known = try await knownTraits(anonymousId: isNew ? nil : anonymousId)
         let page = FormPage(
             form: form, fields: form.fieldsToShow(knownTraits: known), submissionId: services.random.make(prefix: "s"),
-            embedded: request.uri.queryParameters["embed"] != nil)
+            embedded: request.uri.queryParameters["embed"] != nil, pageVisitor: pageVisitor)
         return HTMLResponse(html: page.html, headers: cookieHeaders(anonymousId, isNew: isNew))
     }
 
@@ -50,7 +53,7 @@ struct HostedFormsController {
             throw error
         }
         let values = try await Self.values(request, isJSON: isJSON)
-        let (anonymousId, isNew) = visitor(request, fallback: values["anonymousId"])
+        let (anonymousId, isNew) = visitor(request, named: values["anonymousId"])
         if form.isHoneypotTripped(values) {
             // Answer as if it worked: a bot that learns nothing does not adapt.
             services.metrics.formSubmission(result: "honeypot")
@@ -70,7 +73,7 @@ struct HostedFormsController {
             let fields = shown.map { names in form.fields.filter { names.contains($0.name) } } ?? form.fieldsToShow(knownTraits: [:])
             let page = FormPage(
                 form: form, fields: fields, values: values, errors: failure.errors, submissionId: values["_submission"] ?? services.random.make(prefix: "s"),
-                embedded: request.uri.queryParameters["embed"] != nil)
+                embedded: request.uri.queryParameters["embed"] != nil, pageVisitor: values["anonymousId"].flatMap { Self.isPlausibleId($0) ? $0 : nil })
             return try HTMLResponse(html: page.html, status: .unprocessableContent).response(from: request, context: context)
         case .success(let submission):
             let batch = makeBatch(form: form, submission: submission, anonymousId: anonymousId, values: values, request: request, context: context, at: now)
@@ -150,13 +153,24 @@ struct HostedFormsController {
             body: .init(byteBuffer: ByteBuffer(string: script)))
     }
 
-    /// Inserts an iframe of the hosted form where the script tag stands, sized to its content.
+    /// Inserts an iframe of the hosted form where the script tag stands, sized to its content, and
+    /// passes it the page's analytics.js visitor (`analytics.user()`, else the `ajs_anonymous_id`
+    /// analytics.js keeps in localStorage or a cookie, JSON-quoted or not), so the submission joins
+    /// the history that visitor's calls built.
     static func embedScript(key: String) -> String {
         """
         (function () {
           var s = document.currentScript, base = s.src.replace(/\\/f\\/[^/]+\\/embed\\.js.*$/, '');
+          function unquote(v) { try { return v.charAt(0) === '"' ? JSON.parse(v) : v; } catch (e) { return null; } }
+          function visitor() {
+            try { var id = window.analytics && analytics.user && analytics.user().anonymousId(); if (id) return String(id); } catch (e) {}
+            try { var stored = localStorage.getItem('ajs_anonymous_id'); if (stored) return unquote(stored); } catch (e) {}
+            var m = document.cookie.match(/(?:^|; )ajs_anonymous_id=([^;]*)/);
+            try { return m ? unquote(decodeURIComponent(m[1])) : null; } catch (e) { return null; }
+          }
+          var id = visitor();
           var f = document.createElement('iframe');
-          f.src = base + '/f/\(key)?embed=1'; f.title = 'Form'; f.style.border = '0'; f.style.width = '100%'; f.style.minHeight = '480px';
+          f.src = base + '/f/\(key)?embed=1' + (id ? '&anonymousId=' + encodeURIComponent(id) : ''); f.title = 'Form'; f.style.border = '0'; f.style.width = '100%'; f.style.minHeight = '480px';
           f.setAttribute('loading', 'lazy');
           s.parentNode.insertBefore(f, s);
         })();
@@ -165,9 +179,12 @@ struct HostedFormsController {
 
     // MARK: Visitors
 
-    func visitor(_ request: Request, fallback: String? = nil) -> (String, isNew: Bool) {
+    /// Who is submitting: an anonymousId the request names (the embedding page's analytics.js
+    /// visitor, or a JSON client's `anonymousId`) first, as the identity the rest of their calls
+    /// use; else the form's own cookie; else a new visitor (who gets the cookie).
+    func visitor(_ request: Request, named: String? = nil) -> (String, isNew: Bool) {
+        if let named, Self.isPlausibleId(named) { return (named, false) }
         if let cookie = Self.cookie(request, named: Self.cookieName), Self.isPlausibleId(cookie) { return (cookie, false) }
-        if let fallback, Self.isPlausibleId(fallback) { return (fallback, false) }
         return (services.random.make(prefix: "a"), true)
     }
 

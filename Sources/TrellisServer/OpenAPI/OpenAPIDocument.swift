@@ -1395,6 +1395,14 @@ enum OpenAPIDocument {
             "schema": {
               "type": "string"
             }
+          },
+          {
+            "name": "anonymousId",
+            "in": "query",
+            "description": "The embedding page's visitor (embed.js passes analytics.js's): the submission is theirs, and progressive profiling reads their profile. Ignored unless it is 1 to 128 printable characters without ';' or ','.",
+            "schema": {
+              "type": "string"
+            }
           }
         ],
         "responses": {
@@ -1440,6 +1448,10 @@ enum OpenAPIDocument {
                   "submissionId": {
                     "type": "string",
                     "description": "Makes a repeated submission count once"
+                  },
+                  "anonymousId": {
+                    "type": "string",
+                    "description": "Whose submission it is (else the trellis_aid cookie's visitor, else a new one)"
                   },
                   "_tz": {
                     "type": "string",
