@@ -94,6 +94,13 @@ import TrellisStore
         #expect(limits == PublicRateLimits(forms: nil, tracking: RateLimit(burst: 200, perMinute: 12_000), unsubscribe: RateLimit(burst: 5, perMinute: 5)))
         #expect(try TrellisConfig.load(file: nil, environment: [:]).rateLimits == PublicRateLimits())
         #expect(try error("base_url: nurture.example.com\n") == "trellis.yaml:1: base_url: must be an http(s) URL such as https://nurture.example.com, got 'nurture.example.com'")
+        #expect(try error("tracking:\n  visitor_domains: [acme.com, https://www.acme.com/]\n")
+            == "trellis.yaml:2: tracking.visitor_domains: not a host name: \"https://www.acme.com/\" (acme.com, www.acme.com: no scheme, port or path)")
+        #expect(try error("tracking: { visitor_domains: acme.com }\n") == "trellis.yaml:1: tracking.visitor_domains: must be a list of host names such as [acme.com]")
+        let tracking = try TrellisConfig.load(file: try write("tracking: { visitor_domains: [Acme.com, go.partner.example] }\n", in: try folder()), environment: [:]).tracking
+        #expect(tracking.visitorDomains == ["acme.com", "go.partner.example"])
+        #expect(tracking.carriesVisitor(host: "acme.com") && tracking.carriesVisitor(host: "www.ACME.com") && tracking.carriesVisitor(host: "go.partner.example"))
+        #expect(!tracking.carriesVisitor(host: "notacme.com") && !tracking.carriesVisitor(host: "partner.example") && !tracking.carriesVisitor(host: nil))
     }
 
     /// Rotating the link secret: the new one signs, the rotated-out one still verifies links in

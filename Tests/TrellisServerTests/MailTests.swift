@@ -6,7 +6,7 @@ import NIOCore
 import Testing
 import TrellisCore
 import TrellisMail
-import TrellisServer
+@testable import TrellisServer
 import TrellisStore
 
 /// Records what the mail service hands over, answering with a scripted reply. The SMTP path
@@ -42,7 +42,10 @@ struct MailFixture {
     let transport = RecordingTransport()
     let setup: MailSetup
 
-    init(postalAddress: String? = "Acme Inc., 1 Main St, Springfield, IL 62701, USA", caps: [SendCategory: FrequencyCap] = [:], quietHours: QuietHours? = nil) async throws {
+    init(
+        postalAddress: String? = "Acme Inc., 1 Main St, Springfield, IL 62701, USA", caps: [SendCategory: FrequencyCap] = [:], quietHours: QuietHours? = nil,
+        visitorDomains: [String] = []
+    ) async throws {
         server = try await ServerFixture()
         var config = TrellisConfig()
         config.content = Self.content
@@ -50,6 +53,7 @@ struct MailFixture {
         config.sender = .init(from: MailAddress(name: "Acme", address: "hello@acme.example"), postalAddress: postalAddress)
         config.caps = caps
         config.quietHours = quietHours
+        config.tracking.visitorDomains = visitorDomains
         setup = try await MailSetup.make(config: config, store: server.store, defaultBaseURL: "http://unused", configFile: nil)
         await server.services.mail.configure(setup, transport: transport)
     }
@@ -323,6 +327,31 @@ extension SMTPSession.Envelope {
         #expect(timeline.filter { $0 == "Email Clicked" }.count == 1)
         #expect(timeline.filter { $0 == "Email Opened" }.count == 1)
         #expect(timeline.contains("Email Open Prefetched"))
+    }
+
+    /// With the site listed in `tracking.visitor_domains`, a person's click takes their visitor id
+    /// along (`ajs_aid`, which analytics.js adopts); a scanner's fetch and unlisted sites do not.
+    @Test func aPersonsClickToAListedSiteCarriesTheirVisitorId() async throws {
+        let mail = try await MailFixture(visitorDomains: ["acme.example"])
+        let consent = ConsentRecord(status: .granted, basis: .express, method: .formCheckbox, text: "Send me updates", recordedAt: mail.clock.now())
+        let identify = TrackingMessage(type: .identify, messageId: "id-v", userId: "u-v", anonymousId: "ajs-v1", traits: ["email": "vi@example.com"])
+        let outcome = try await mail.store.ingest([IngestBatch(source: "web", receivedAt: mail.clock.now(), messages: [IngestMessage(identify, consent: consent)])])
+        let id = try #require(outcome.first?.contactIds.first ?? nil)
+        _ = try await mail.send("ebook-thank-you", to: id, key: "k1")
+        _ = try await mail.drain()
+        let click = try #require(await mail.sent().first?.link("/t/c/"))
+        mail.clock.advance(milliseconds: 60_000)
+        try await mail.server.app.test(.router) { client in
+            try await client.execute(uri: click, method: .get, headers: [.userAgent: "Barracuda Sentinel (EE)"]) { response in
+                #expect(response.headers[.location] == "https://acme.example/guides/crm-migration")
+            }
+            try await client.execute(uri: click, method: .get, headers: [.userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"]) { response in
+                #expect(response.status == .found)
+                #expect(response.headers[.location] == "https://acme.example/guides/crm-migration?ajs_aid=ajs-v1")
+            }
+        }
+        #expect(LinksController.adding("ajs_aid", value: "a b&c", to: "https://acme.example/p?x=1#top") == "https://acme.example/p?x=1&ajs_aid=a%20b%26c#top")
+        #expect(LinksController.adding("ajs_aid", value: "v", to: "https://acme.example/p?") == "https://acme.example/p?ajs_aid=v")
     }
 
     static func report(_ name: String, messageId: String?) throws -> String {

@@ -94,10 +94,21 @@ public struct TrellisConfig: Sendable {
     public struct Tracking: Sendable, Equatable {
         public var opens = true
         public var clicks = true
+        /// Sites (a host and its subdomains) that run analytics.js: a person's click through to one
+        /// carries their visitor id as `ajs_aid`, so what they do there next is on their timeline.
+        /// Empty (the default): links go out as written.
+        public var visitorDomains: [String] = []
 
-        public init(opens: Bool = true, clicks: Bool = true) {
+        public init(opens: Bool = true, clicks: Bool = true, visitorDomains: [String] = []) {
             self.opens = opens
             self.clicks = clicks
+            self.visitorDomains = visitorDomains
+        }
+
+        /// Whether a link to `host` carries the visitor id: the host is a listed site or under one.
+        public func carriesVisitor(host: String?) -> Bool {
+            guard let host = host?.lowercased(), !host.isEmpty else { return false }
+            return visitorDomains.contains { host == $0 || host.hasSuffix("." + $0) }
         }
     }
 
@@ -125,6 +136,16 @@ public struct TrellisConfig: Sendable {
         }
     }
 
+    /// A DNS host name: dot-separated labels of letters, digits and inner hyphens.
+    static func isHostName(_ text: String) -> Bool {
+        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
+        return text.utf8.count <= 253 && labels.count >= 2
+            && labels.allSatisfy { label in
+                (1...63).contains(label.count) && label.first != "-" && label.last != "-"
+                    && label.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+            }
+    }
+
     static let keys: [String: Set<String>] = [
         "": [
             "base_url", "secret_file", "previous_secret_files", "sender", "smtp", "smtp_limits", "dkim", "workflows", "segments", "scoring", "forms", "sales", "content", "caps",
@@ -134,7 +155,7 @@ public struct TrellisConfig: Sendable {
         "sender": ["from", "reply_to", "postal_address", "signature", "return_path"],
         "smtp_limits": ["connections", "per_second", "timeout", "max_attempts", "first_retry"],
         "quiet_hours": ["start", "end"],
-        "tracking": ["opens", "clicks"],
+        "tracking": ["opens", "clicks", "visitor_domains"],
         "bounces": ["soft_limit"],
     ]
 
@@ -348,6 +369,15 @@ public struct TrellisConfig: Sendable {
                 guard let value = tracking[key] else { continue }
                 guard case .bool(let flag) = value else { throw fail("tracking.\(key)", "must be true or false") }
                 if key == "opens" { config.tracking.opens = flag } else { config.tracking.clicks = flag }
+            }
+            if let domains = tracking["visitor_domains"] {
+                guard case .array(let items) = domains else { throw fail("tracking.visitor_domains", "must be a list of host names such as [acme.com]") }
+                config.tracking.visitorDomains = try items.map { item in
+                    guard let text = item.stringValue?.lowercased(), Self.isHostName(text) else {
+                        throw fail("tracking.visitor_domains", "not a host name: \(item.jsonText) (acme.com, www.acme.com: no scheme, port or path)")
+                    }
+                    return text
+                }
             }
         }
         if let bounces = root["bounces"]?.objectValue, let limit = try positive("bounces.soft_limit", bounces["soft_limit"]) {

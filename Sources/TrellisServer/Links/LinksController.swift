@@ -160,14 +160,35 @@ struct LinksController {
         guard let target = payload.target, let url = URL(string: target), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
             throw APIError(.badRequest, code: "invalid_link", message: "the link has no web address to go to", field: "token")
         }
-        try await record(payload, request: request, human: "Email Clicked", machine: "Email Link Scanned", window: 10_000, target: target)
-        return Response(status: .found, headers: [.location: target, .cacheControl: "no-store"])
+        let byPerson = try await record(payload, request: request, human: "Email Clicked", machine: "Email Link Scanned", window: 10_000, target: target)
+        var location = target
+        // A person (not a scanner) going to a site that runs analytics.js takes their visitor id
+        // along: analytics.js adopts `ajs_aid` as its anonymousId, and the pages they view next
+        // land on their timeline (`tracking.visitor_domains`).
+        if byPerson == true, await services.mail.setup?.tracking.carriesVisitor(host: url.host) == true,
+            let visitor = try await services.store.contact(id: payload.contactId)?.anonymousIds.last
+        {
+            location = Self.adding("ajs_aid", value: visitor, to: target)
+        }
+        return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
+    }
+
+    /// `url` with `name=value` added to its query (before any fragment), the value percent-encoded.
+    static func adding(_ name: String, value: String, to url: String) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let pair = name + "=" + (value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)
+        let (base, fragment) = url.firstIndex(of: "#").map { (String(url[..<$0]), String(url[$0...])) } ?? (url, "")
+        let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
+        return base + separator + pair + fragment
     }
 
     /// Security scanners and privacy proxies fetch pixels and links before a person does: such
-    /// hits are kept under their own event name, so rules and scores do not count them.
-    func record(_ payload: LinkPayload, request: Request, human: String, machine: String, window: Int64, target: String? = nil) async throws {
-        guard let send = try await services.store.emailSend(id: payload.sendId), send.to == nil else { return }
+    /// hits are kept under their own event name, so rules and scores do not count them. Returns
+    /// whether a person made the hit (nil for a test send, which is not recorded).
+    @discardableResult
+    func record(_ payload: LinkPayload, request: Request, human: String, machine: String, window: Int64, target: String? = nil) async throws -> Bool? {
+        guard let send = try await services.store.emailSend(id: payload.sendId), send.to == nil else { return nil }
         let now = services.clock.now()
         let agent = request.headers[.userAgent] ?? ""
         let reason = Self.machineReason(userAgent: agent, sentAt: send.sentAt, now: now, window: window)
@@ -184,6 +205,7 @@ struct LinksController {
         services.metrics.emailEvent(name)
         services.qualify.notify()
         services.workflows.notify()
+        return reason == nil
     }
 
     static let scannerAgents = ["barracuda", "mimecast", "proofpoint", "symantec", "messagelabs", "trendmicro", "forcepoint", "sophos", "bot", "crawler", "spider", "python-requests", "curl/", "wget", "go-http-client", "java/", "okhttp", "headlesschrome", "slack", "linkexpanding"]
