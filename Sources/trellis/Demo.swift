@@ -125,6 +125,7 @@ struct Demo: AsyncParsableCommand {
                   Admin key  \(adminKey)
                   Write key  \(writeKey)
                   A form     \(base)/f/ebook-crm-migration
+                  Tracking   any Segment library at \(base)/v1; analytics.js: cdnURL "\(base)" and the write key
                   API spec   \(base)/openapi.json     Metrics \(base)/metrics
 
                 For the README's curl examples, paste this into another terminal:
