@@ -125,7 +125,8 @@ struct Demo: AsyncParsableCommand {
                   Admin key  \(adminKey)
                   Write key  \(writeKey)
                   A form     \(base)/f/ebook-crm-migration
-                  Tracking   any Segment library at \(base)/v1; analytics.js: cdnURL "\(base)" and the write key
+                  Tracking   <script src="\(base)/v1/tracker.js" data-write-key="\(writeKey)" async></script>
+                             or any Segment library at \(base)/v1 (analytics.js: cdnURL "\(base)")
                   API spec   \(base)/openapi.json     Metrics \(base)/metrics
 
                 For the README's curl examples, paste this into another terminal:

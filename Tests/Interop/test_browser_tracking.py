@@ -21,7 +21,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from conftest import ROOT, Server, create_key, free_port, trellis
+from conftest import ROOT, Server, create_key, free_port, trellis, wait_for
 
 BROWSER_ZONE = "America/Sao_Paulo"
 PAGE = b"<!doctype html><html><head><meta charset=utf-8><title>Acme</title></head><body><h1>Acme pricing</h1></body></html>"
@@ -213,5 +213,56 @@ def test_an_embedded_form_on_another_site_joins_the_pages_analytics_js_visitor(w
         events = {e.get("event") for e in timeline}
         assert {"Pricing", "Form Submitted", "Demo Requested"} <= events, events
         assert lead["traits"].get("timezone") == BROWSER_ZONE, lead
+    finally:
+        server.stop()
+
+
+def test_the_first_party_tracker_in_one_script_tag(workdir, site, browser):
+    """A site with no analytics.js installs Trellis's own tracker with one tag: the page view on
+    load (with the campaign from the address and the browser's zone), calls through
+    `window.trellis`, an identify that takes the visitor's history along, and `ajs_aid` from an
+    email click adopted as the visitor."""
+    db = os.path.join(workdir, "tracker.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    write = create_key(db, "write", source="acme-site")
+    server = Server(db).start()
+    headers = {"Authorization": f"Bearer {admin}"}
+    try:
+        tag = f"<script src='{server.url}/v1/tracker.js' data-write-key='{write}'></script>"
+        page = f"<!doctype html><html><head><meta charset=utf-8><title>Acme pricing</title>{tag}</head><body><h1>Pricing</h1></body></html>"
+        site.pages["/pricing?utm_source=newsletter&utm_campaign=spring"] = page.encode()
+        browser.get(site.url + "/pricing?utm_source=newsletter&utm_campaign=spring")
+        visitor = browser.execute_script("return window.trellis && window.trellis.user().anonymousId()")
+        assert visitor and browser.execute_script("return JSON.parse(localStorage.getItem('ajs_anonymous_id'))") == visitor
+        statuses = browser.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            Promise.all([trellis.track('Pricing Viewed', {plan: 'pro'}),
+                         trellis.identify('tracker-1', {email: 'tracker1@acme.example'})]).then(done);
+        """)
+        assert statuses == [200, 200], statuses
+        (contact,) = wait_for(lambda: requests.get(server.url + "/api/v1/contacts", params={"userId": "tracker-1"}, headers=headers, timeout=10).json()["items"])
+        assert contact["email"] == "tracker1@acme.example" and visitor in contact["anonymousIds"], contact
+        assert contact["traits"].get("timezone") == BROWSER_ZONE, contact
+        def events():
+            return requests.get(server.url + f"/api/v1/contacts/{contact['id']}/timeline", headers=headers, timeout=10).json()["items"]
+
+        # The page view went out on load, on its own: wait for it rather than assume its order.
+        timeline = wait_for(lambda: (lambda items: items if any(e["type"] == "page" for e in items) else None)(events()))
+        kinds = sorted((e["type"], e.get("event") or "") for e in timeline)
+        assert kinds == [("identify", ""), ("page", ""), ("track", "Pricing Viewed")], kinds
+        (view,) = [e for e in timeline if e["type"] == "page"]
+        assert view["context"]["campaign"] == {"source": "newsletter", "name": "spring"}, view["context"]
+        assert view["context"]["page"]["title"] == "Acme pricing" and view["context"]["library"]["name"] == "trellis.js", view["context"]
+        assert all(e["source"] == "acme-site" for e in timeline), timeline
+
+        # An email click hands the site a known visitor id: the tracker adopts it.
+        site.pages["/guide?ajs_aid=known-visitor-7"] = page.encode()
+        browser.delete_all_cookies()
+        browser.execute_script("localStorage.clear()")
+        browser.get(site.url + "/guide?ajs_aid=known-visitor-7")
+        assert browser.execute_script("return window.trellis.user().anonymousId()") == "known-visitor-7"
+        wait_for(lambda: any("known-visitor-7" in c["anonymousIds"]
+                             for c in requests.get(server.url + "/api/v1/contacts", params={"limit": 50}, headers=headers, timeout=10).json()["items"]))
     finally:
         server.stop()

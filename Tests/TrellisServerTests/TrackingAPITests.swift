@@ -169,6 +169,23 @@ import TrellisStore
         }
     }
 
+    /// The first-party tracker is served as a cacheable script that posts to analytics.js's paths
+    /// and keeps analytics.js's ids (Tests/Interop/test_browser_tracking.py runs it in Chromium).
+    @Test func theTrackerScriptIsServed() async throws {
+        let fixture = try await ServerFixture()
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/v1/tracker.js", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+                #expect(response.headers[.cacheControl] == "public, max-age=3600")
+                let script = response.body.text
+                for part in ["'ajs_anonymous_id'", "'ajs_user_id'", "send('p'", "send('t'", "send('i'", "send('g'", "data-write-key", "'Content-Type': 'text/plain'"] {
+                    #expect(script.contains(part), "\(part)")
+                }
+            }
+        }
+    }
+
     @Test func sourceSettingsUseTheConfiguredPublicAddress() {
         let configured = SourceSettings.publicAddress(baseURL: "https://nurture.acme.example/trellis", requestAuthority: "10.0.0.5:8080")
         #expect(configured?.scheme == "https" && configured?.authority == "nurture.acme.example/trellis")

@@ -40,6 +40,7 @@ struct TrackingController {
         group.get("projects/:writeKey/settings") { request, context in
             try await self.settings(request, context: context)
         }
+        group.get("tracker.js") { _, _ in Tracker.response() }
     }
 
     func ingest(_ request: Request, context: TrellisRequestContext, type: MessageType?) async throws -> Response {

@@ -1,0 +1,142 @@
+import Hummingbird
+import NIOCore
+
+/// `GET /v1/tracker.js`: a small first-party tracker for sites that do not run analytics.js, in
+/// one script tag, the way HubSpot's and Mautic's tracking codes are installed:
+///
+/// ```html
+/// <script src="https://trellis.example.com/v1/tracker.js" data-write-key="wk_…" async></script>
+/// ```
+///
+/// It speaks analytics.js's wire format to analytics.js's paths (`/v1/p`, `/v1/t`, `/v1/i`,
+/// `/v1/g`; the write key in a `text/plain` body) and keeps the visitor's ids where analytics.js
+/// keeps them (`ajs_anonymous_id`, `ajs_user_id`, JSON-quoted, in localStorage and a first-party
+/// cookie), so it, analytics.js, embed.js and an email click's `ajs_aid` agree on who the visitor
+/// is. It sends a page view on load (`data-page="off"` stops that), takes `ajs_aid` and `ajs_uid`
+/// from the address, and UTM parameters as `context.campaign`. `window.trellis` offers `page`,
+/// `track`, `identify`, `group` and `reset`; calls pushed onto a `window.trellis = []` stub before
+/// it loads are made once it has. A call that meets a network error, a 5xx or a 429 is retried
+/// with backoff under the same messageId (so it is stored once); a 4xx is not.
+enum Tracker {
+    static let version = "1"
+
+    /// How long browsers and proxies may keep the script.
+    static let maxAgeSeconds = 3_600
+
+    static func response() -> Response {
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/javascript; charset=utf-8", .cacheControl: "public, max-age=\(maxAgeSeconds)"],
+            body: .init(byteBuffer: ByteBuffer(string: script)))
+    }
+
+    static let script = #"""
+        (function (window, document) {
+          'use strict';
+          var script = document.currentScript;
+          if (!script || (window.trellis && window.trellis.loaded)) return;
+          var writeKey = script.getAttribute('data-write-key');
+          var base = script.src.replace(/\/v1\/tracker\.js.*$/, '');
+          var queued = Array.isArray(window.trellis) ? window.trellis : [];
+
+          function uuid() {
+            if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+            var b = new Uint8Array(16);
+            crypto.getRandomValues(b);
+            b[6] = (b[6] & 15) | 64;
+            b[8] = (b[8] & 63) | 128;
+            var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
+            return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
+          }
+          function read(name) {
+            try { var stored = localStorage.getItem(name); if (stored) return JSON.parse(stored); } catch (e) {}
+            var m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+            if (!m || !m[1]) return null;
+            try { var c = decodeURIComponent(m[1]); return c.charAt(0) === '"' ? JSON.parse(c) : c; } catch (e) { return null; }
+          }
+          function write(name, value) {
+            var text = JSON.stringify(value);
+            try { if (value == null) localStorage.removeItem(name); else localStorage.setItem(name, text); } catch (e) {}
+            document.cookie = name + '=' + (value == null ? '' : encodeURIComponent(text)) + '; path=/; max-age=' +
+              (value == null ? 0 : 31536000) + '; SameSite=Lax';
+          }
+
+          var params = new URLSearchParams(window.location.search);
+          var anonymousId = params.get('ajs_aid') || read('ajs_anonymous_id') || uuid();
+          write('ajs_anonymous_id', anonymousId);
+          var userId = read('ajs_user_id');
+
+          function context() {
+            var c = {
+              library: {name: 'trellis.js', version: '\#(version)'},
+              userAgent: navigator.userAgent,
+              locale: navigator.language,
+              page: {path: location.pathname, referrer: document.referrer, search: location.search, title: document.title,
+                     url: location.href.split('#')[0]}
+            };
+            try { c.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone; } catch (e) {}
+            var campaign = {};
+            params.forEach(function (value, key) {
+              if (key.indexOf('utm_') === 0 && key.length > 4) campaign[key === 'utm_campaign' ? 'name' : key.slice(4)] = value;
+            });
+            if (Object.keys(campaign).length) c.campaign = campaign;
+            return c;
+          }
+
+          function send(path, message, attempt) {
+            var now = new Date().toISOString();
+            message.messageId = message.messageId || uuid();
+            message.timestamp = message.timestamp || now;
+            message.anonymousId = anonymousId;
+            if (userId) message.userId = userId;
+            message.context = message.context || context();
+            message.writeKey = writeKey;
+            message.sentAt = now;
+            return fetch(base + '/v1/' + path, {
+              method: 'POST', keepalive: true, headers: {'Content-Type': 'text/plain'}, body: JSON.stringify(message)
+            }).then(function (response) {
+              if (response.status >= 500 || response.status === 429) throw new Error('HTTP ' + response.status);
+              return response.status;
+            }).catch(function () {
+              attempt = (attempt || 0) + 1;
+              if (attempt > 5) return null;
+              return new Promise(function (resolve) { setTimeout(resolve, 500 * Math.pow(2, attempt)); })
+                .then(function () { return send(path, message, attempt); });
+            });
+          }
+
+          var api = {
+            loaded: true,
+            page: function (name, properties) {
+              var message = {type: 'page', properties: properties || {}};
+              if (name) message.name = String(name);
+              return send('p', message);
+            },
+            track: function (event, properties) {
+              return send('t', {type: 'track', event: String(event), properties: properties || {}});
+            },
+            identify: function (id, traits) {
+              if (id !== null && typeof id === 'object') { traits = id; id = null; }
+              if (id) { userId = String(id); write('ajs_user_id', userId); }
+              return send('i', {type: 'identify', traits: traits || {}});
+            },
+            group: function (groupId, traits) {
+              return send('g', {type: 'group', groupId: String(groupId), traits: traits || {}});
+            },
+            reset: function () {
+              userId = null;
+              write('ajs_user_id', null);
+              anonymousId = uuid();
+              write('ajs_anonymous_id', anonymousId);
+            },
+            user: function () {
+              return {id: function () { return userId; }, anonymousId: function () { return anonymousId; }};
+            }
+          };
+          window.trellis = api;
+          if (params.get('ajs_uid')) api.identify(params.get('ajs_uid'));
+          if (script.getAttribute('data-page') !== 'off') api.page();
+          queued.forEach(function (call) { if (call && api[call[0]]) api[call[0]].apply(api, call.slice(1)); });
+        })(window, document);
+        """#
+}
