@@ -13,6 +13,7 @@ from the browser's own (`context.timezone`, as analytics.js sends it).
 import http.server
 import os
 import threading
+import time
 
 import pytest
 import requests
@@ -264,5 +265,52 @@ def test_the_first_party_tracker_in_one_script_tag(workdir, site, browser):
         assert browser.execute_script("return window.trellis.user().anonymousId()") == "known-visitor-7"
         wait_for(lambda: any("known-visitor-7" in c["anonymousIds"]
                              for c in requests.get(server.url + "/api/v1/contacts", params={"limit": 50}, headers=headers, timeout=10).json()["items"]))
+    finally:
+        server.stop()
+
+
+def test_the_tracker_waits_for_consent_when_told_to(workdir, site, browser):
+    """With data-consent="required" nothing is stored in the browser or sent until the consent
+    banner grants it; what the visitor did before then goes out at that moment, with its own
+    times. A denial sends nothing and forgets the ids."""
+    db = os.path.join(workdir, "consent.db")
+    trellis("migrate", "--db", db)
+    admin = create_key(db, "admin")
+    write = create_key(db, "write", source="acme-site")
+    server = Server(db).start()
+    headers = {"Authorization": f"Bearer {admin}"}
+
+    def contacts():
+        return requests.get(server.url + "/api/v1/contacts", params={"limit": 50}, headers=headers, timeout=10).json()["items"]
+
+    try:
+        tag = f"<script src='{server.url}/v1/tracker.js' data-write-key='{write}' data-consent='required'></script>"
+        site.pages["/careful"] = f"<!doctype html><html><head><meta charset=utf-8><title>Careful</title>{tag}</head><body></body></html>".encode()
+        browser.get(site.url + "/careful")
+        answer = browser.execute_async_script("const done = arguments[arguments.length - 1]; trellis.track('Pricing Viewed').then(done);")
+        assert answer == "waiting for consent"
+        stored = browser.execute_script("return [localStorage.getItem('ajs_anonymous_id'), document.cookie]")
+        assert stored == [None, ""], stored
+        time.sleep(0.5)
+        assert contacts() == []
+
+        statuses = browser.execute_async_script("const done = arguments[arguments.length - 1]; trellis.consent('granted').then(done);")
+        assert statuses == [200, 200], statuses  # the page view from the load, then the track
+        visitor = browser.execute_script("return trellis.user().anonymousId()")
+        assert browser.execute_script("return JSON.parse(localStorage.getItem('ajs_anonymous_id'))") == visitor
+        (contact,) = contacts()
+        assert contact["anonymousIds"] == [visitor], contact
+        timeline = requests.get(server.url + f"/api/v1/contacts/{contact['id']}/timeline", headers=headers, timeout=10).json()["items"]
+        assert sorted(e["type"] for e in timeline) == ["page", "track"], timeline
+
+        # Another visitor says no: nothing is sent, and nothing is kept in the browser.
+        browser.delete_all_cookies()
+        browser.execute_script("localStorage.clear()")
+        browser.get(site.url + "/careful")
+        browser.execute_async_script("const done = arguments[arguments.length - 1]; trellis.consent('denied').then(done);")
+        browser.execute_async_script("const done = arguments[arguments.length - 1]; trellis.track('Docs Viewed').then(done);")
+        assert browser.execute_script("return [localStorage.getItem('ajs_anonymous_id'), document.cookie]") == [None, ""]
+        time.sleep(0.5)
+        assert len(contacts()) == 1
     finally:
         server.stop()

@@ -179,7 +179,7 @@ import TrellisStore
                 #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
                 #expect(response.headers[.cacheControl] == "public, max-age=3600")
                 let script = response.body.text
-                for part in ["'ajs_anonymous_id'", "'ajs_user_id'", "send('p'", "send('t'", "send('i'", "send('g'", "data-write-key", "'Content-Type': 'text/plain'"] {
+                for part in ["'ajs_anonymous_id'", "'ajs_user_id'", "send('p'", "send('t'", "send('i'", "send('g'", "data-write-key", "'Content-Type': 'text/plain'", "data-consent"] {
                     #expect(script.contains(part), "\(part)")
                 }
             }

@@ -730,7 +730,7 @@ enum OpenAPIDocument {
           "Tracking"
         ],
         "summary": "Trellis's first-party tracker: one script tag for sites without analytics.js",
-        "description": "<script src=\".../v1/tracker.js\" data-write-key=\"...\" async></script>. Sends a page view on load (data-page=\"off\" stops it) and offers window.trellis.page, track, identify, group and reset; speaks analytics.js's wire format to /v1/p, /v1/t, /v1/i and /v1/g and keeps the visitor's ids where analytics.js keeps them (ajs_anonymous_id, ajs_user_id). Takes ajs_aid and ajs_uid from the page's address and UTM parameters as context.campaign.",
+        "description": "<script src=\".../v1/tracker.js\" data-write-key=\"...\" async></script>. Sends a page view on load (data-page=\"off\" stops it) and offers window.trellis.page, track, identify, group and reset; speaks analytics.js's wire format to /v1/p, /v1/t, /v1/i and /v1/g and keeps the visitor's ids where analytics.js keeps them (ajs_anonymous_id, ajs_user_id). Takes ajs_aid and ajs_uid from the page's address and UTM parameters as context.campaign. With data-consent=\"required\" it stores and sends nothing until trellis.consent('granted').",
         "responses": {
           "200": {
             "description": "JavaScript",

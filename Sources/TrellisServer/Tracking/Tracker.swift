@@ -17,6 +17,10 @@ import NIOCore
 /// `track`, `identify`, `group` and `reset`; calls pushed onto a `window.trellis = []` stub before
 /// it loads are made once it has. A call that meets a network error, a 5xx or a 429 is retried
 /// with backoff under the same messageId (so it is stored once); a 4xx is not.
+///
+/// With `data-consent="required"` it stores and sends nothing (no id, no cookie) until the site's
+/// consent banner calls `trellis.consent('granted')`; calls made before then (up to 100) go out at
+/// that moment with their own times. `trellis.consent('denied')` drops them and forgets the ids.
 enum Tracker {
     static let version = "1"
 
@@ -62,9 +66,15 @@ enum Tracker {
           }
 
           var params = new URLSearchParams(window.location.search);
-          var anonymousId = params.get('ajs_aid') || read('ajs_anonymous_id') || uuid();
-          write('ajs_anonymous_id', anonymousId);
-          var userId = read('ajs_user_id');
+          // data-consent="required": nothing is stored or sent until trellis.consent('granted').
+          var waiting = script.getAttribute('data-consent') === 'required' ? [] : null;
+          var anonymousId = null, userId = null;
+          function start() {
+            anonymousId = params.get('ajs_aid') || read('ajs_anonymous_id') || uuid();
+            write('ajs_anonymous_id', anonymousId);
+            userId = read('ajs_user_id');
+          }
+          if (!waiting) start();
 
           function context() {
             var c = {
@@ -84,10 +94,16 @@ enum Tracker {
           }
 
           function send(path, message, attempt) {
+            if (waiting) {
+              message.timestamp = message.timestamp || new Date().toISOString();
+              if (waiting.length < 100) waiting.push([path, message]);
+              return Promise.resolve('waiting for consent');
+            }
             var now = new Date().toISOString();
             message.messageId = message.messageId || uuid();
             message.timestamp = message.timestamp || now;
             message.anonymousId = anonymousId;
+            if (message.userId && !userId) { userId = message.userId; write('ajs_user_id', userId); }
             if (userId) message.userId = userId;
             message.context = message.context || context();
             message.writeKey = writeKey;
@@ -107,6 +123,18 @@ enum Tracker {
 
           var api = {
             loaded: true,
+            consent: function (choice) {
+              if (choice === 'granted') {
+                var pending = waiting || [];
+                if (waiting) { waiting = null; start(); }
+                return Promise.all(pending.map(function (call) { return send(call[0], call[1]); }));
+              }
+              waiting = [];
+              anonymousId = userId = null;
+              write('ajs_anonymous_id', null);
+              write('ajs_user_id', null);
+              return Promise.resolve([]);
+            },
             page: function (name, properties) {
               var message = {type: 'page', properties: properties || {}};
               if (name) message.name = String(name);
@@ -117,13 +145,16 @@ enum Tracker {
             },
             identify: function (id, traits) {
               if (id !== null && typeof id === 'object') { traits = id; id = null; }
-              if (id) { userId = String(id); write('ajs_user_id', userId); }
-              return send('i', {type: 'identify', traits: traits || {}});
+              var message = {type: 'identify', traits: traits || {}};
+              if (id && waiting) message.userId = String(id);
+              else if (id) { userId = String(id); write('ajs_user_id', userId); }
+              return send('i', message);
             },
             group: function (groupId, traits) {
               return send('g', {type: 'group', groupId: String(groupId), traits: traits || {}});
             },
             reset: function () {
+              if (waiting) return;
               userId = null;
               write('ajs_user_id', null);
               anonymousId = uuid();
@@ -134,7 +165,7 @@ enum Tracker {
             }
           };
           window.trellis = api;
-          if (params.get('ajs_uid')) api.identify(params.get('ajs_uid'));
+          if (params.get('ajs_uid')) api.identify(params.get('ajs_uid'), {});
           if (script.getAttribute('data-page') !== 'off') api.page();
           queued.forEach(function (call) { if (call && api[call[0]]) api[call[0]].apply(api, call.slice(1)); });
         })(window, document);
