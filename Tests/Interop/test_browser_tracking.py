@@ -118,15 +118,21 @@ def browser():
     driver.quit()
 
 
-def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(workdir, site, browser, monkeypatch):
-    db = os.path.join(workdir, "browser.db")
+def start(workdir, name, forms=False):
+    """A server on a fresh store with the example forms if asked: (server, admin key, write key)."""
+    db = os.path.join(workdir, name + ".db")
     trellis("migrate", "--db", db)
     admin = create_key(db, "admin")
     write = create_key(db, "write", source="acme-site")
+    extra = ("--forms", os.path.join(ROOT, "examples", "forms")) if forms else ()
+    return Server(db, extra=extra).start(), admin, write
+
+
+def test_a_page_on_another_site_tracks_like_analytics_js_and_reads_every_answer(workdir, site, browser, monkeypatch):
     # Seven requests at once (the settings and six calls), then one every ~9 s: the loop below
     # runs into the limit.
     monkeypatch.setenv("TRELLIS_RATE_LIMITS_TRACKING", "7/m")
-    server = Server(db, extra=("--forms", os.path.join(ROOT, "examples", "forms"))).start()
+    server, admin, write = start(workdir, "browser", forms=True)
     try:
         browser.get(site.url + "/pricing")
         results = {}
@@ -181,11 +187,7 @@ def test_an_embedded_form_on_another_site_joins_the_pages_analytics_js_visitor(w
     """The site runs analytics.js (its visitor id in localStorage, as analytics.js keeps it) and
     embeds a hosted form with embed.js: the lead the form makes is that visitor, with the page view
     analytics.js sent before, not a stranger with a new id of the form's own."""
-    db = os.path.join(workdir, "embed.db")
-    trellis("migrate", "--db", db)
-    admin = create_key(db, "admin")
-    write = create_key(db, "write", source="acme-site")
-    server = Server(db, extra=("--forms", os.path.join(ROOT, "examples", "forms"))).start()
+    server, admin, write = start(workdir, "embed", forms=True)
     try:
         visitor = "ajs-embed-1"
         requests.post(server.url + "/v1/page", auth=(write, ""), timeout=10,
@@ -223,11 +225,7 @@ def test_the_first_party_tracker_in_one_script_tag(workdir, site, browser):
     load (with the campaign from the address and the browser's zone), calls through
     `window.trellis`, an identify that takes the visitor's history along, and `ajs_aid` from an
     email click adopted as the visitor."""
-    db = os.path.join(workdir, "tracker.db")
-    trellis("migrate", "--db", db)
-    admin = create_key(db, "admin")
-    write = create_key(db, "write", source="acme-site")
-    server = Server(db).start()
+    server, admin, write = start(workdir, "tracker")
     headers = {"Authorization": f"Bearer {admin}"}
     try:
         tag = f"<script src='{server.url}/v1/tracker.js' data-write-key='{write}'></script>"
@@ -273,11 +271,7 @@ def test_the_tracker_waits_for_consent_when_told_to(workdir, site, browser):
     """With data-consent="required" nothing is stored in the browser or sent until the consent
     banner grants it; what the visitor did before then goes out at that moment, with its own
     times. A denial sends nothing and forgets the ids."""
-    db = os.path.join(workdir, "consent.db")
-    trellis("migrate", "--db", db)
-    admin = create_key(db, "admin")
-    write = create_key(db, "write", source="acme-site")
-    server = Server(db).start()
+    server, admin, write = start(workdir, "consent")
     headers = {"Authorization": f"Bearer {admin}"}
 
     def contacts():
