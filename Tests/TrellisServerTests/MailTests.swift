@@ -354,6 +354,27 @@ extension SMTPSession.Envelope {
         #expect(LinksController.adding("ajs_aid", value: "v", to: "https://acme.example/p?") == "https://acme.example/p?ajs_aid=v")
     }
 
+    /// The source settings name `base_url` when it is configured, and never the listening address
+    /// that stands in for it in mail links (`0.0.0.0` in a container): then the request's Host.
+    @Test func sourceSettingsNameTheConfiguredBaseURLOnly() async throws {
+        let mail = try await MailFixture()
+        let writeKey = mail.server.keys[.write]!
+        func apiHost() async throws -> (JSONValue?, JSONValue?) {
+            try await mail.server.app.test(.router) { client in
+                try await client.execute(uri: "/v1/projects/\(writeKey)/settings", method: .get) { response in
+                    let segment = response.body.json["integrations"]?["Segment.io"]
+                    return (segment?["apiHost"], segment?["protocol"])
+                }
+            }
+        }
+        #expect(try await apiHost() == ("nurture.acme.example/v1", "https"))
+        var config = TrellisConfig()
+        config.content = MailFixture.content
+        let listening = try await MailSetup.make(config: config, store: mail.store, defaultBaseURL: "http://0.0.0.0:8080", configFile: nil)
+        await mail.server.services.mail.configure(listening, transport: mail.transport)
+        #expect(try await apiHost() == ("localhost/v1", "http"))
+    }
+
     static func report(_ name: String, messageId: String?) throws -> String {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../TrellisMailTests/Fixtures/\(name)")
         var text = try String(contentsOf: url, encoding: .utf8)

@@ -11,6 +11,9 @@ public struct MailSetup: Sendable {
     public var sender: TrellisConfig.Sender?
     public var policy: SendPolicy
     public var baseURL: String
+    /// `base_url` as configured; nil when ``baseURL`` is only the listening address, which may be
+    /// one no browser can reach (`0.0.0.0`).
+    public var configuredBaseURL: String?
     public var signer: LinkSigner
     public var dkim: [DKIMSigner]
     public var tracking: TrellisConfig.Tracking
@@ -24,12 +27,14 @@ public struct MailSetup: Sendable {
 
     public init(
         library: ContentLibrary, sender: TrellisConfig.Sender?, policy: SendPolicy, baseURL: String, signer: LinkSigner, dkim: [DKIMSigner] = [],
-        tracking: TrellisConfig.Tracking = .init(), maxAttempts: Int = 8, firstRetry: Int64 = 60_000, messageIdSeed: UInt64 = 0, softBounceLimit: Int = 3
+        tracking: TrellisConfig.Tracking = .init(), maxAttempts: Int = 8, firstRetry: Int64 = 60_000, messageIdSeed: UInt64 = 0, softBounceLimit: Int = 3,
+        configuredBaseURL: String? = nil
     ) {
         self.library = library
         self.sender = sender
         self.policy = policy
         self.baseURL = baseURL
+        self.configuredBaseURL = configuredBaseURL
         self.signer = signer
         self.dkim = dkim
         self.tracking = tracking
@@ -85,6 +90,6 @@ public struct MailSetup: Sendable {
             library: library, sender: config.sender, policy: config.sendPolicy, baseURL: config.baseURL ?? defaultBaseURL,
             signer: LinkSigner(secrets: secrets), dkim: signers, tracking: config.tracking, maxAttempts: config.smtpLimits.maxAttempts,
             firstRetry: Int64(config.smtpLimits.firstRetrySeconds) * 1000, messageIdSeed: UInt64(seed) ?? 0,
-            softBounceLimit: config.bounces.softLimit)
+            softBounceLimit: config.bounces.softLimit, configuredBaseURL: config.baseURL)
     }
 }

@@ -63,7 +63,9 @@ extension TrackingController {
         guard let record = try await services.authenticator.record(forKey: writeKey), record.role == .write else {
             throw APIError.notFound("no source has this write key (the libraries need a key made with --role write)")
         }
-        let baseURL = await services.mail.setup?.baseURL
+        // Only a configured base_url: without one, the mail links' fallback is the listening
+        // address (0.0.0.0 in a container), and the request's Host is what the browser reached.
+        let baseURL = await services.mail.setup?.configuredBaseURL
         guard let address = SourceSettings.publicAddress(baseURL: baseURL, requestAuthority: request.head.authority) else {
             throw APIError(.badRequest, code: "missing_host", message: "the request has no Host header and no base_url is configured", field: "Host")
         }
