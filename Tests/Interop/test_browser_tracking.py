@@ -200,14 +200,21 @@ def test_an_embedded_form_on_another_site_joins_the_pages_analytics_js_visitor(w
         browser.get(site.url + "/demo")
         frame = WebDriverWait(browser, 15).until(lambda d: d.find_element(By.TAG_NAME, "iframe"))
         assert f"anonymousId={visitor}" in frame.get_attribute("src"), frame.get_attribute("src")
+        # The frame takes the form's height (the page reports it): no scroll bar, no gap.
+        WebDriverWait(browser, 15).until(lambda d: "height" in (frame.get_attribute("style") or "").replace("min-height", ""))
+        form_height = browser.execute_script("return arguments[0].getBoundingClientRect().height", frame)
         browser.switch_to.frame(frame)
         WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.NAME, "email"))
+        inner = browser.execute_script("return [document.documentElement.scrollHeight, window.innerHeight]")
+        assert inner[0] <= inner[1] + 1 and abs(form_height - inner[0]) <= 2, (form_height, inner)
         for name, value in [("email", "embedded@acme.example"), ("firstName", "Eda"), ("lastName", "Embed"), ("company", "Acme")]:
             browser.find_element(By.NAME, name).send_keys(value)
         browser.find_element(By.ID, "f-consent").click()
         browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         WebDriverWait(browser, 15).until(lambda d: "specialist will contact you" in d.page_source)
         browser.switch_to.default_content()
+        # The shorter thank-you page: the frame shrinks to it.
+        WebDriverWait(browser, 15).until(lambda d: d.execute_script("return arguments[0].getBoundingClientRect().height", frame) < form_height - 50)
 
         headers = {"Authorization": f"Bearer {admin}"}
         (lead,) = requests.get(server.url + "/api/v1/contacts", params={"email": "embedded@acme.example"}, headers=headers, timeout=10).json()["items"]

@@ -150,9 +150,11 @@ import TrellisStore
             try await client.execute(uri: "/f/ebook/embed.js", method: .get) { response in
                 #expect(response.body.text.contains("ajs_anonymous_id"))
                 #expect(response.body.text.contains("'&anonymousId=' + encodeURIComponent(id)"))
+                #expect(response.body.text.contains("e.data.trellisFormHeight"), "the frame follows the page's height")
             }
             try await client.execute(uri: "/f/ebook?embed=1&anonymousId=ajs-77", method: .get) { response in
                 #expect(response.body.text.contains(#"<input type="hidden" name="anonymousId" value="ajs-77">"#))
+                #expect(response.body.text.contains("parent.postMessage({trellisFormHeight:"))
                 #expect(response.headers[.setCookie] == nil)
                 #expect(response.body.text.contains(#"name="firstName""#))
             }

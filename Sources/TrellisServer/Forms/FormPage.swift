@@ -90,6 +90,13 @@ struct FormPage {
         "phone": "tel", "country": "country-name",
     ]
 
+    /// Inside embed.js's frame, the page tells the embedding page its height whenever it changes
+    /// (the form, its errors, the thank-you), so the frame fits it with no scroll bar or gap. The
+    /// body's own box, not the document's scroll height, which never falls below the frame's.
+    static let heightReport =
+        "if(window.parent!==window){var r=function(){parent.postMessage({trellisFormHeight:document.body.getBoundingClientRect().height},'*')};"
+        + "addEventListener('load',r);if(window.ResizeObserver)new ResizeObserver(r).observe(document.body);r()}"
+
     static func thankYou(_ form: FormDefinition) -> String {
         document(title: form.title, body: "<main class=\"trellis-form\"><h1>\(HTML.escape(form.title))</h1><p class=\"thanks\" role=\"status\">\(HTML.escape(form.successMessage))</p></main>")
     }
@@ -111,6 +118,7 @@ struct FormPage {
         </style></head>
         <body>
         \(body)
+        <script>\(heightReport)</script>
         </body></html>
         """
     }

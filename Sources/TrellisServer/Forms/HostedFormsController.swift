@@ -172,6 +172,12 @@ struct HostedFormsController {
           var f = document.createElement('iframe');
           f.src = base + '/f/\(key)?embed=1' + (id ? '&anonymousId=' + encodeURIComponent(id) : ''); f.title = 'Form'; f.style.border = '0'; f.style.width = '100%'; f.style.minHeight = '480px';
           f.setAttribute('loading', 'lazy');
+          // The form's page reports its height (FormPage.heightReport): the frame follows it.
+          window.addEventListener('message', function (e) {
+            if (e.source === f.contentWindow && e.data && typeof e.data.trellisFormHeight === 'number') {
+              f.style.minHeight = '0'; f.style.height = Math.ceil(e.data.trellisFormHeight) + 'px';
+            }
+          });
           s.parentNode.insertBefore(f, s);
         })();
         """
