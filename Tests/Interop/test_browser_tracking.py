@@ -259,6 +259,8 @@ def test_the_first_party_tracker_in_one_script_tag(workdir, site, browser):
         assert kinds == [("identify", ""), ("page", ""), ("track", "Pricing Viewed")], kinds
         (view,) = [e for e in timeline if e["type"] == "page"]
         assert view["context"]["campaign"] == {"source": "newsletter", "name": "spring"}, view["context"]
+        # The page's fields in the properties too, where rules look (Page Viewed where path …).
+        assert view["properties"]["path"] == "/pricing" and view["properties"]["title"] == "Acme pricing", view["properties"]
         assert view["context"]["page"]["title"] == "Acme pricing" and view["context"]["library"]["name"] == "trellis.js", view["context"]
         assert all(e["source"] == "acme-site" for e in timeline), timeline
 

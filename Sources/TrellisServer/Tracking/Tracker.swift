@@ -40,6 +40,7 @@ enum Tracker {
           var script = document.currentScript;
           if (!script || (window.trellis && window.trellis.loaded)) return;
           var writeKey = script.getAttribute('data-write-key');
+          if (!writeKey && window.console) console.warn('Trellis tracker.js: the script tag has no data-write-key; calls will be refused');
           var base = script.src.replace(/\/v1\/tracker\.js.*$/, '');
           var queued = Array.isArray(window.trellis) ? window.trellis : [];
 
@@ -136,8 +137,13 @@ enum Tracker {
               return Promise.resolve([]);
             },
             page: function (name, properties) {
-              var message = {type: 'page', properties: properties || {}};
-              if (name) message.name = String(name);
+              // As analytics.js does: the page's own fields in the properties, where rules such as
+              // `Page Viewed where path starts_with /pricing` look.
+              var props = {path: location.pathname, referrer: document.referrer, search: location.search, title: document.title,
+                           url: location.href.split('#')[0]};
+              for (var key in (properties || {})) props[key] = properties[key];
+              var message = {type: 'page', properties: props};
+              if (name) { message.name = String(name); props.name = message.name; }
               return send('p', message);
             },
             track: function (event, properties) {
