@@ -232,7 +232,7 @@ def test_the_first_party_tracker_in_one_script_tag(workdir, site, browser):
     load (with the campaign from the address and the browser's zone), calls through
     `window.trellis`, an identify that takes the visitor's history along, and `ajs_aid` from an
     email click adopted as the visitor."""
-    server, admin, write = start(workdir, "tracker")
+    server, admin, write = start(workdir, "tracker", forms=True)
     headers = {"Authorization": f"Bearer {admin}"}
     try:
         tag = f"<script src='{server.url}/v1/tracker.js' data-write-key='{write}'></script>"
@@ -263,6 +263,21 @@ def test_the_first_party_tracker_in_one_script_tag(workdir, site, browser):
         assert view["properties"]["path"] == "/pricing" and view["properties"]["title"] == "Acme pricing", view["properties"]
         assert view["context"]["page"]["title"] == "Acme pricing" and view["context"]["library"]["name"] == "trellis.js", view["context"]
         assert all(e["source"] == "acme-site" for e in timeline), timeline
+
+        # A link from the site to a hosted form takes the visitor along: the lead is this visitor.
+        site.pages["/book"] = (f"<!doctype html><html><head><meta charset=utf-8><title>Book</title>{tag}</head>"
+                               f"<body><a id='book' href='{server.url}/f/demo-request'>Book a demo</a></body></html>").encode()
+        browser.get(site.url + "/book")
+        browser.find_element(By.ID, "book").click()
+        WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.NAME, "email"))
+        assert f"anonymousId={visitor}" in browser.current_url, browser.current_url
+        for name, value in [("email", "booked@acme.example"), ("firstName", "Bo"), ("lastName", "Ok"), ("company", "Acme")]:
+            browser.find_element(By.NAME, name).send_keys(value)
+        browser.find_element(By.ID, "f-consent").click()
+        browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        WebDriverWait(browser, 15).until(lambda d: "specialist will contact you" in d.page_source)
+        (booked,) = requests.get(server.url + "/api/v1/contacts", params={"email": "booked@acme.example"}, headers=headers, timeout=10).json()["items"]
+        assert booked["id"] == contact["id"] and visitor in booked["anonymousIds"], (booked, contact)
 
         # An email click hands the site a known visitor id: the tracker adopts it.
         site.pages["/guide?ajs_aid=known-visitor-7"] = page.encode()

@@ -12,7 +12,8 @@ import NIOCore
 /// `/v1/g`; the write key in a `text/plain` body) and keeps the visitor's ids where analytics.js
 /// keeps them (`ajs_anonymous_id`, `ajs_user_id`, JSON-quoted, in localStorage and a first-party
 /// cookie), so it, analytics.js, embed.js and an email click's `ajs_aid` agree on who the visitor
-/// is. It sends a page view on load (`data-page="off"` stops that), takes `ajs_aid` and `ajs_uid`
+/// is; links to the hosted forms (`/f/…`) get the visitor's id when clicked, as embed.js passes it
+/// to embedded ones. It sends a page view on load (`data-page="off"` stops that), takes `ajs_aid` and `ajs_uid`
 /// from the address, and UTM parameters as `context.campaign`. `window.trellis` offers `page`,
 /// `track`, `identify`, `group` and `reset`; calls pushed onto a `window.trellis = []` stub before
 /// it loads are made once it has. A call that meets a network error, a 5xx or a 429 is retried
@@ -170,6 +171,14 @@ enum Tracker {
               return {id: function () { return userId; }, anonymousId: function () { return anonymousId; }};
             }
           };
+          // Links from the site to Trellis's hosted forms take the visitor along, as embed.js does
+          // for embedded ones: the form's submission is then this visitor's.
+          document.addEventListener('click', function (e) {
+            var a = e.target && e.target.closest ? e.target.closest('a[href]') : null;
+            if (!a || !anonymousId || waiting || a.href.indexOf(base + '/f/') !== 0) return;
+            var url = new URL(a.href);
+            if (!url.searchParams.has('anonymousId')) { url.searchParams.set('anonymousId', anonymousId); a.href = url.toString(); }
+          }, true);
           window.trellis = api;
           if (params.get('ajs_uid')) api.identify(params.get('ajs_uid'), {});
           if (script.getAttribute('data-page') !== 'off') api.page();
