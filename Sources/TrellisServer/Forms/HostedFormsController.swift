@@ -161,12 +161,10 @@ struct HostedFormsController {
         """
         (function () {
           var s = document.currentScript, base = s.src.replace(/\\/f\\/[^/]+\\/embed\\.js.*$/, '');
-          function unquote(v) { try { return v.charAt(0) === '"' ? JSON.parse(v) : v; } catch (e) { return null; } }
+          \(Tracker.readStoredId)
           function visitor() {
             try { var id = window.analytics && analytics.user && analytics.user().anonymousId(); if (id) return String(id); } catch (e) {}
-            try { var stored = localStorage.getItem('ajs_anonymous_id'); if (stored) return unquote(stored); } catch (e) {}
-            var m = document.cookie.match(/(?:^|; )ajs_anonymous_id=([^;]*)/);
-            try { return m ? unquote(decodeURIComponent(m[1])) : null; } catch (e) { return null; }
+            return read('ajs_anonymous_id');
           }
           var id = visitor();
           var f = document.createElement('iframe');

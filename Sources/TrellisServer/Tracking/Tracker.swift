@@ -35,6 +35,18 @@ enum Tracker {
             body: .init(byteBuffer: ByteBuffer(string: script)))
     }
 
+    /// `read(name)`: an id as analytics.js keeps it, in localStorage, else a cookie, JSON-quoted or
+    /// not; null when there is none. Shared by this script and the forms' embed.js.
+    static let readStoredId = #"""
+        function read(name) {
+            function unquote(v) { try { return v.charAt(0) === '"' ? JSON.parse(v) : v; } catch (e) { return null; } }
+            try { var stored = localStorage.getItem(name); if (stored) return unquote(stored); } catch (e) {}
+            var m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
+            if (!m || !m[1]) return null;
+            try { return unquote(decodeURIComponent(m[1])); } catch (e) { return null; }
+          }
+        """#
+
     static let script = #"""
         (function (window, document) {
           'use strict';
@@ -54,12 +66,7 @@ enum Tracker {
             var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
             return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
           }
-          function read(name) {
-            try { var stored = localStorage.getItem(name); if (stored) return JSON.parse(stored); } catch (e) {}
-            var m = document.cookie.match(new RegExp('(?:^|; )' + name + '=([^;]*)'));
-            if (!m || !m[1]) return null;
-            try { var c = decodeURIComponent(m[1]); return c.charAt(0) === '"' ? JSON.parse(c) : c; } catch (e) { return null; }
-          }
+          \#(readStoredId)
           function write(name, value) {
             var text = JSON.stringify(value);
             try { if (value == null) localStorage.removeItem(name); else localStorage.setItem(name, text); } catch (e) {}
